@@ -1,0 +1,88 @@
+package duban
+
+import "time"
+
+// Channel is a way to reach a person.
+type Channel string
+
+// Channels. E-mail comes later.
+const (
+	ChannelTelegram Channel = "telegram"
+	ChannelSlack    Channel = "slack"
+	ChannelWebhook  Channel = "webhook"
+	ChannelConsole  Channel = "console"
+)
+
+// DeliveryStatus is where one outbound message stands. Sending is
+// write-ahead: a row is sending before the provider is called and sent
+// after, so a crash in between is visible rather than silently repeated.
+type DeliveryStatus string
+
+// Delivery states: queued → sending → sent | failed; sending → queued when
+// the provider asked us to come back later.
+const (
+	DeliveryQueued  DeliveryStatus = "queued"
+	DeliverySending DeliveryStatus = "sending"
+	DeliverySent    DeliveryStatus = "sent"
+	DeliveryFailed  DeliveryStatus = "failed"
+)
+
+// MessageKind names what a message is about; the console prints it as kind=.
+type MessageKind string
+
+// Message kinds.
+const (
+	MsgNotice         MessageKind = "notice"
+	MsgReminder       MessageKind = "reminder"
+	MsgReschedule     MessageKind = "reschedule"
+	MsgCancel         MessageKind = "cancel"
+	MsgEscalation     MessageKind = "escalation"
+	MsgOutcomeRequest MessageKind = "outcome_request"
+)
+
+// Button is one answer a recipient can tap. Data is what comes back
+// (Telegram callback_data, at most 64 bytes; a Slack action value).
+type Button struct {
+	Label string `json:"label"`
+	Data  string `json:"data"`
+	Style string `json:"style,omitempty"` // primary | danger | "" (Slack)
+}
+
+// Message is a rendered outbound message: text in the recipient's locale
+// and rows of buttons.
+type Message struct {
+	Kind    MessageKind `json:"kind"`
+	Ref     string      `json:"ref"` // case number or complaint id
+	Text    string      `json:"text"`
+	Buttons [][]Button  `json:"buttons,omitempty"`
+}
+
+// Address is where a message goes on one channel.
+type Address struct {
+	PersonID       int64
+	Name           string
+	TelegramChatID int64
+	SlackUserID    string
+	Email          string
+	Phone          string
+}
+
+// Delivery is one message to one person over one channel: the write-ahead
+// log of everything duban sends.
+type Delivery struct {
+	ID                int64          `db:"id" json:"id"`
+	DedupeKey         string         `db:"dedupe_key" json:"dedupe_key"`
+	PersonID          int64          `db:"person_id" json:"person_id"`
+	Channel           Channel        `db:"channel" json:"channel"`
+	Kind              MessageKind    `db:"kind" json:"kind"`
+	Ref               string         `db:"ref" json:"ref"`
+	Payload           string         `db:"payload" json:"-"` // JSON of Message
+	Status            DeliveryStatus `db:"status" json:"status"`
+	Attempts          int            `db:"attempts" json:"attempts"`
+	ProviderMessageID string         `db:"provider_message_id" json:"provider_message_id,omitempty"`
+	Error             string         `db:"error" json:"error,omitempty"`
+	ReminderID        *int64         `db:"reminder_id" json:"reminder_id,omitempty"`
+	CreatedAt         time.Time      `db:"created_at" json:"created_at"`
+	UpdatedAt         time.Time      `db:"updated_at" json:"updated_at"`
+	SentAt            *time.Time     `db:"sent_at" json:"sent_at,omitempty"`
+}
