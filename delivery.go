@@ -79,9 +79,11 @@ type Delivery struct {
 	Payload           string         `db:"payload" json:"-"` // JSON of Message
 	Status            DeliveryStatus `db:"status" json:"status"`
 	Attempts          int            `db:"attempts" json:"attempts"`
+	Resends           int            `db:"resends" json:"resends"`
 	ProviderMessageID string         `db:"provider_message_id" json:"provider_message_id,omitempty"`
 	Error             string         `db:"error" json:"error,omitempty"`
 	ReminderID        *int64         `db:"reminder_id" json:"reminder_id,omitempty"`
+	HearingAgencyID   *int64         `db:"hearing_agency_id" json:"-"`
 	CreatedAt         time.Time      `db:"created_at" json:"created_at"`
 	UpdatedAt         time.Time      `db:"updated_at" json:"updated_at"`
 	SentAt            *time.Time     `db:"sent_at" json:"sent_at,omitempty"`

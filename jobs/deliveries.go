@@ -1,0 +1,198 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/notifier"
+	"github.com/cityhall/duban/storage"
+)
+
+// DefaultChannelOrder is the order in which a person's channels are tried:
+// the chat apps people answer in first, the generic webhook and the
+// console last.
+var DefaultChannelOrder = []duban.Channel{duban.ChannelTelegram, duban.ChannelSlack, duban.ChannelWebhook, duban.ChannelConsole}
+
+// Outbox plans deliveries (write-ahead rows) and sends them.
+type Outbox struct {
+	Store   *storage.Store
+	Queue   *Queue
+	Senders notifier.Senders
+	Order   []duban.Channel
+	Clock   duban.Clock
+	Log     *slog.Logger
+	Metrics *Metrics
+
+	// Unreachable is called when a head's message failed on every channel,
+	// so supervisors hear at once.
+	Unreachable func(ctx context.Context, d *duban.Delivery) error
+}
+
+// AddressOf is where a person can be reached.
+func AddressOf(p *duban.Person) duban.Address {
+	a := duban.Address{PersonID: p.ID, Name: p.Name, SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone}
+	if p.TelegramChatID != nil {
+		a.TelegramChatID = *p.TelegramChatID
+	}
+	return a
+}
+
+// Channels lists the channels p can be reached on, in order.
+func (o *Outbox) Channels(p *duban.Person) []duban.Channel {
+	return o.Senders.For(AddressOf(p), o.Order)
+}
+
+// Reachable reports whether p has any working channel.
+func (o *Outbox) Reachable(p *duban.Person) bool { return len(o.Channels(p)) > 0 }
+
+// Plan writes a queued delivery of msg to p on p's first channel, inside
+// the caller's transaction tx. key makes it unique: planning the same key
+// twice yields the first delivery and created false. It returns nil when p
+// cannot be reached at all.
+func (o *Outbox) Plan(ctx context.Context, tx *storage.Store, p *duban.Person, key string, msg duban.Message, reminderID, haID *int64) (*duban.Delivery, error) {
+	chans := o.Channels(p)
+	if len(chans) == 0 {
+		return nil, nil
+	}
+	payload, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: encode message: %w", err)
+	}
+	d := &duban.Delivery{DedupeKey: key + "|" + string(chans[0]), PersonID: p.ID, Channel: chans[0], Kind: msg.Kind,
+		Ref: msg.Ref, Payload: string(payload), ReminderID: reminderID, HearingAgencyID: haID}
+	if _, err := tx.CreateDelivery(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Enqueue queues the send tasks of planned deliveries, after their rows
+// are committed. A failure is logged, not returned: reconcile re-enqueues
+// queued rows, so nothing is lost.
+func (o *Outbox) Enqueue(ctx context.Context, ds ...*duban.Delivery) {
+	for _, d := range ds {
+		if d == nil || d.Status != duban.DeliveryQueued {
+			continue
+		}
+		if err := o.Queue.EnqueueDelivery(ctx, *d); err != nil {
+			o.Log.Warn("enqueue delivery; reconcile will retry", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+		}
+	}
+}
+
+// HandleDelivery sends one delivery: write-ahead sending, call, sent. It
+// returns a rate-limit error for asynq to wait out, a plain error for asynq
+// to retry with backoff, and nil when there is nothing more to do.
+func (o *Outbox) HandleDelivery(ctx context.Context, t *asynq.Task) error {
+	var p DeliveryPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == 0 {
+		return fmt.Errorf("jobs: delivery payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	return o.Deliver(ctx, p.DeliveryID)
+}
+
+// Deliver sends the delivery with id; see HandleDelivery.
+func (o *Outbox) Deliver(ctx context.Context, id int64) error {
+	d, err := o.Store.DeliveryByID(ctx, id)
+	if errors.Is(err, duban.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if d.Status != duban.DeliveryQueued {
+		// Sent, failed, or left sending by a crash: a sending row is never
+		// resent automatically, since the provider may have the message.
+		return nil
+	}
+	person, err := o.Store.PersonByID(ctx, d.PersonID)
+	if err != nil {
+		return err
+	}
+	var msg duban.Message
+	if err := json.Unmarshal([]byte(d.Payload), &msg); err != nil {
+		_ = o.Store.DeliveryFailed(ctx, d.ID, "unreadable payload")
+		return fmt.Errorf("jobs: delivery %d payload: %w", d.ID, asynq.SkipRetry)
+	}
+	sender, ok := o.Senders[d.Channel]
+	if !ok || !person.Active {
+		if err := o.Store.DeliveryFailed(ctx, d.ID, "channel turned off or person inactive"); err != nil {
+			return err
+		}
+		return o.fallback(ctx, d, person, msg)
+	}
+	addr := AddressOf(person)
+	// Wait for the provider's slot before the write-ahead mark, so that a
+	// row is sending only for the length of the call itself.
+	if err := sender.Reserve(ctx, addr); err != nil {
+		return fmt.Errorf("jobs: wait for %s slot: %w", d.Channel, err)
+	}
+	claimed, err := o.Store.ClaimDelivery(ctx, d.ID)
+	if err != nil || !claimed {
+		return err
+	}
+	start := o.Clock.Now()
+	providerID, sendErr := sender.Send(ctx, addr, msg)
+	o.Metrics.observeSend(d.Channel, sendErr, o.Clock.Now().Sub(start))
+	if sendErr == nil {
+		// A fresh context: the message is out, and recording it must not
+		// be lost to a shutdown that cancels ctx.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return o.Store.DeliverySent(rctx, d.ID, providerID)
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if after, ok := notifier.RetryAfter(sendErr); ok {
+		if err := o.Store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
+			return err
+		}
+		o.Log.Info("provider rate limit; waiting it out", slog.String("channel", string(d.Channel)), slog.Duration("retry_after", after))
+		return sendErr
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, hasMax := asynq.GetMaxRetry(ctx)
+	if notifier.IsPermanent(sendErr) || (hasMax && retried >= maxRetry) {
+		if err := o.Store.DeliveryFailed(rctx, d.ID, sendErr.Error()); err != nil {
+			return err
+		}
+		o.Log.Warn("delivery failed", slog.Int64("delivery_id", d.ID), slog.String("channel", string(d.Channel)), slog.Any("error", sendErr))
+		return o.fallback(rctx, d, person, msg)
+	}
+	if err := o.Store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
+		return err
+	}
+	return sendErr
+}
+
+// fallback tries the person's next channel after d's; when there is none
+// and the message was a head's, supervisors are told at once.
+func (o *Outbox) fallback(ctx context.Context, d *duban.Delivery, p *duban.Person, msg duban.Message) error {
+	chans := o.Channels(p)
+	i := slices.Index(chans, d.Channel)
+	if i >= 0 && i+1 < len(chans) {
+		base, _, _ := strings.Cut(d.DedupeKey, "|")
+		payload, _ := json.Marshal(msg)
+		next := &duban.Delivery{DedupeKey: base + "|" + string(chans[i+1]), PersonID: p.ID, Channel: chans[i+1], Kind: d.Kind,
+			Ref: d.Ref, Payload: string(payload), ReminderID: d.ReminderID, HearingAgencyID: d.HearingAgencyID}
+		if _, err := o.Store.CreateDelivery(ctx, next); err != nil {
+			return err
+		}
+		o.Enqueue(ctx, next)
+		return nil
+	}
+	if o.Unreachable != nil && d.HearingAgencyID != nil && p.Has(duban.RoleAgencyHead) &&
+		(d.Kind == duban.MsgNotice || d.Kind == duban.MsgReminder || d.Kind == duban.MsgReschedule) {
+		return o.Unreachable(ctx, d)
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+package jobs
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cityhall/duban/notifier"
+)
+
+// ServerConfig tunes asynq for duban's work.
+type ServerConfig struct {
+	// Concurrency is the number of workers: sends wait on the network, not
+	// the CPU, so it is not the CPU count.
+	Concurrency     int
+	ShutdownTimeout time.Duration
+}
+
+// NewServer makes the asynq server: due-task and idle checks well under a
+// second, rate limits and early starts waited out without counting as
+// failures, backoff for the rest.
+func NewServer(r asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) *asynq.Server {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 20
+	}
+	return asynq.NewServer(r, asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   map[string]int{QueueName: 1},
+		TaskCheckInterval:        200 * time.Millisecond,
+		DelayedTaskCheckInterval: 200 * time.Millisecond,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		IsFailure:                IsFailure,
+		RetryDelayFunc:           RetryDelay,
+		Logger:                   slogAdapter{log.With("component", "asynq")},
+		LogLevel:                 asynq.WarnLevel,
+	})
+}
+
+// NewMux registers every handler.
+func NewMux(hs *Hearings, ob *Outbox, rc *Reconciler) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeReminderSend, hs.HandleReminder)
+	mux.HandleFunc(TypeDeliverySend, ob.HandleDelivery)
+	mux.HandleFunc(TypeReconcile, rc.HandleReconcile)
+	return mux
+}
+
+// IsFailure: a provider's rate limit, or a task that started early, is not
+// a failure and does not use up a retry.
+func IsFailure(err error) bool {
+	if _, ok := waitFor(err); ok {
+		return false
+	}
+	return true
+}
+
+// RetryDelay waits out a rate limit for its retry_after, an early start for
+// its due time, and backs off exponentially otherwise (5 s doubling, at
+// most 10 minutes, with jitter).
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if d, ok := waitFor(err); ok {
+		return d
+	}
+	d := 5 * time.Second << min(n, 7)
+	d = min(d, 10*time.Minute)
+	return d + rand.N(d/4+1)
+}
+
+func waitFor(err error) (time.Duration, bool) {
+	if d, ok := notifier.RetryAfter(err); ok {
+		return max(d, time.Second), true
+	}
+	var nd *NotDueError
+	if errors.As(err, &nd) {
+		return max(nd.Wait, time.Second), true
+	}
+	return 0, false
+}
+
+// slogAdapter lets asynq log through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,144 @@
+// Package notifier delivers rendered messages to people, one small sender
+// per channel (Telegram, Slack, a signed webhook, the console) behind one
+// interface, each keeping within its provider's rate limits and classifying
+// its provider's errors once: rate-limited, permanent, or worth a retry.
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cityhall/duban"
+)
+
+// Sender delivers a rendered message to one address on one channel.
+type Sender interface {
+	// Channel names the channel this sender delivers on.
+	Channel() duban.Channel
+	// Reachable reports whether addr can be reached on this channel at all
+	// (e.g. Telegram needs a chat id).
+	Reachable(addr duban.Address) bool
+	// Send waits for the channel's rate-limit slot (ctx-cancellable), sends,
+	// and returns the provider's message id.
+	Send(ctx context.Context, addr duban.Address, msg duban.Message) (providerID string, err error)
+}
+
+// ErrUnreachable is wrapped in the PermanentError a sender returns when asked
+// to send to an address it cannot reach.
+var ErrUnreachable = errors.New("address not reachable on this channel")
+
+// RateLimitError says the provider asked us to slow down (HTTP 429, Telegram
+// retry_after, slack.RateLimitedError). It is not a failure: the caller tries
+// again after RetryAfter.
+type RateLimitError struct {
+	Channel    duban.Channel
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("%s (rate limited, retry after %s)", describe(e.Channel, e.Err), e.RetryAfter)
+}
+
+// Unwrap returns the provider's error.
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// PermanentError says retrying cannot help (the bot was blocked by the user;
+// the chat, user or channel does not exist; the credentials are invalid; the
+// request is malformed). The caller tries the person's next channel.
+type PermanentError struct {
+	Channel duban.Channel
+	Err     error
+}
+
+func (e *PermanentError) Error() string {
+	return describe(e.Channel, e.Err) + " (permanent)"
+}
+
+// describe is the text of a classified error: the provider's error, which
+// already names the channel, or the channel alone.
+func describe(ch duban.Channel, err error) string {
+	if err == nil {
+		return string(ch)
+	}
+	return err.Error()
+}
+
+// Unwrap returns the provider's error.
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// RetryAfter reports whether err is a RateLimitError, and how long the
+// provider asked us to wait.
+func RetryAfter(err error) (time.Duration, bool) {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter, true
+	}
+	return 0, false
+}
+
+// IsPermanent reports whether err is a PermanentError. Every error that is
+// neither permanent nor a rate limit (5xx, network errors, timeouts) is
+// transient: the caller retries it with backoff.
+func IsPermanent(err error) bool {
+	var pe *PermanentError
+	return errors.As(err, &pe)
+}
+
+// Senders holds the configured sender of each channel.
+type Senders map[duban.Channel]Sender
+
+// For returns the channels of order, in that order, that are configured and
+// can reach addr.
+func (s Senders) For(addr duban.Address, order []duban.Channel) []duban.Channel {
+	var out []duban.Channel
+	for _, ch := range order {
+		if snd, ok := s[ch]; ok && snd != nil && snd.Reachable(addr) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// Func adapts functions to a Sender, for tests and fakes (Alertmanager's
+// notifierFunc). A nil ReachableFunc reaches every address.
+type Func struct {
+	Chan          duban.Channel
+	ReachableFunc func(addr duban.Address) bool
+	SendFunc      func(ctx context.Context, addr duban.Address, msg duban.Message) (string, error)
+}
+
+// Channel returns f.Chan.
+func (f Func) Channel() duban.Channel { return f.Chan }
+
+// Reachable calls f.ReachableFunc, true when it is nil.
+func (f Func) Reachable(addr duban.Address) bool {
+	return f.ReachableFunc == nil || f.ReachableFunc(addr)
+}
+
+// Send calls f.SendFunc.
+func (f Func) Send(ctx context.Context, addr duban.Address, msg duban.Message) (string, error) {
+	return f.SendFunc(ctx, addr, msg)
+}
+
+// unreachable is the error of a send to an address the channel cannot reach.
+func unreachable(ch duban.Channel) error {
+	return &PermanentError{Channel: ch, Err: ErrUnreachable}
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,187 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cityhall/duban"
+)
+
+const deliveryCols = `id, dedupe_key, person_id, channel, kind, ref, payload, status, attempts, resends,
+	provider_message_id, error, reminder_id, hearing_agency_id, created_at, updated_at, sent_at`
+
+// CreateDelivery writes a queued delivery ahead of sending. A delivery
+// with the same dedupe key already there is returned instead, with created
+// false: the message was already planned, and must not be sent twice.
+func (s *Store) CreateDelivery(ctx context.Context, d *duban.Delivery) (created bool, err error) {
+	now := s.now()
+	d.Status, d.CreatedAt, d.UpdatedAt = duban.DeliveryQueued, now, now
+	id, err := s.insert(ctx, `INSERT INTO deliveries (dedupe_key, person_id, channel, kind, ref, payload, status,
+		attempts, reminder_id, hearing_agency_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+		ON CONFLICT (dedupe_key) DO NOTHING`,
+		d.DedupeKey, d.PersonID, d.Channel, d.Kind, d.Ref, d.Payload, d.Status, d.ReminderID, d.HearingAgencyID, now, now)
+	if errors.Is(err, duban.ErrNotFound) { // DO NOTHING returns no row
+		var existing duban.Delivery
+		if err := s.get(ctx, &existing, `SELECT `+deliveryCols+` FROM deliveries WHERE dedupe_key = ?`, d.DedupeKey); err != nil {
+			return false, fmt.Errorf("delivery %s: %w", d.DedupeKey, err)
+		}
+		*d = existing
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("create delivery: %w", err)
+	}
+	d.ID = id
+	return true, nil
+}
+
+// DeliveryByID loads a delivery.
+func (s *Store) DeliveryByID(ctx context.Context, id int64) (*duban.Delivery, error) {
+	var d duban.Delivery
+	if err := s.get(ctx, &d, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id); err != nil {
+		return nil, fmt.Errorf("delivery %d: %w", id, err)
+	}
+	return &d, nil
+}
+
+// ClaimDelivery moves a queued delivery to sending and counts the attempt.
+// It reports false when the delivery was not queued (already sent, failed,
+// or left sending by a crash): the caller must not call the provider.
+func (s *Store) ClaimDelivery(ctx context.Context, id int64) (bool, error) {
+	n, err := s.exec(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, updated_at = ?
+		WHERE id = ? AND status = ?`, duban.DeliverySending, s.now(), id, duban.DeliveryQueued)
+	if err != nil {
+		return false, fmt.Errorf("claim delivery %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// DeliverySent records the provider's acceptance.
+func (s *Store) DeliverySent(ctx context.Context, id int64, providerID string) error {
+	now := s.now()
+	if _, err := s.exec(ctx, `UPDATE deliveries SET status = ?, provider_message_id = ?, error = '', updated_at = ?, sent_at = ?
+		WHERE id = ?`, duban.DeliverySent, providerID, now, now, id); err != nil {
+		return fmt.Errorf("delivery %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// DeliveryRequeue puts a sending delivery back in the queue after an error
+// worth retrying, keeping the error for the operator.
+func (s *Store) DeliveryRequeue(ctx context.Context, id int64, reason string) error {
+	if _, err := s.exec(ctx, `UPDATE deliveries SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
+		duban.DeliveryQueued, truncate(reason, 500), s.now(), id); err != nil {
+		return fmt.Errorf("requeue delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeliveryFailed records a delivery that will not be retried.
+func (s *Store) DeliveryFailed(ctx context.Context, id int64, reason string) error {
+	if _, err := s.exec(ctx, `UPDATE deliveries SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
+		duban.DeliveryFailed, truncate(reason, 500), s.now(), id); err != nil {
+		return fmt.Errorf("fail delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// ResendDelivery queues a failed delivery, or one left sending by a crash,
+// again. Anything else is ErrConflict.
+func (s *Store) ResendDelivery(ctx context.Context, id int64) error {
+	n, err := s.exec(ctx, `UPDATE deliveries SET status = ?, resends = resends + 1, updated_at = ? WHERE id = ? AND status IN (?, ?)`,
+		duban.DeliveryQueued, s.now(), id, duban.DeliveryFailed, duban.DeliverySending)
+	if err != nil {
+		return fmt.Errorf("resend delivery %d: %w", id, err)
+	}
+	if n == 0 {
+		if _, err := s.DeliveryByID(ctx, id); err != nil {
+			return err
+		}
+		return &duban.StateError{Action: "resend", State: "sent or queued", Allowed: []string{}}
+	}
+	return nil
+}
+
+// DeliveryFilter narrows Deliveries.
+type DeliveryFilter struct {
+	Status     duban.DeliveryStatus
+	ReminderID *int64
+	Ref        string
+	Limit      int
+}
+
+// Deliveries lists deliveries, newest first.
+func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]duban.Delivery, error) {
+	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE 1=1`
+	var args []any
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.ReminderID != nil {
+		q += ` AND reminder_id = ?`
+		args = append(args, *f.ReminderID)
+	}
+	if f.Ref != "" {
+		q += ` AND ref = ?`
+		args = append(args, f.Ref)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+	out := []duban.Delivery{}
+	if err := s.sel(ctx, &out, q, args...); err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// QueuedDeliveries lists queued deliveries, oldest first, for reconcile.
+func (s *Store) QueuedDeliveries(ctx context.Context, limit int) ([]duban.Delivery, error) {
+	out := []duban.Delivery{}
+	if err := s.sel(ctx, &out, fmt.Sprintf(`SELECT `+deliveryCols+` FROM deliveries WHERE status = ? ORDER BY id LIMIT %d`, limit),
+		duban.DeliveryQueued); err != nil {
+		return nil, fmt.Errorf("queued deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// CountDeliveries counts deliveries by status.
+func (s *Store) CountDeliveries(ctx context.Context) (map[duban.DeliveryStatus]int, error) {
+	var rows []struct {
+		Status duban.DeliveryStatus `db:"status"`
+		N      int                  `db:"n"`
+	}
+	if err := s.sel(ctx, &rows, `SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status`); err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	out := map[duban.DeliveryStatus]int{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// StaleSending counts deliveries left sending since before t: a crash
+// between the provider call and its record. They are reported, never
+// resent on their own, since the provider may have the message.
+func (s *Store) StaleSending(ctx context.Context, before time.Time) (int, error) {
+	var n int
+	if err := s.get(ctx, &n, `SELECT COUNT(*) FROM deliveries WHERE status = ? AND updated_at < ?`,
+		duban.DeliverySending, ts(before)); err != nil {
+		return 0, fmt.Errorf("stale sending: %w", err)
+	}
+	return n, nil
+}
