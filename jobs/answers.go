@@ -94,12 +94,12 @@ func (hs *Hearings) Answer(ctx context.Context, actor Actor, req AnswerRequest) 
 			}
 			deliveries = append(deliveries, d)
 		}
+		tx.AfterCommit(func() { hs.Outbox.Enqueue(ctx, deliveries...) })
 		return tx.Audit(ctx, actor.String(), "hearing.answer", fmt.Sprintf("hearing_agency:%d", ha.ID), string(req.Answer))
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	hs.Outbox.Enqueue(ctx, deliveries...)
 	return h, ha, nil
 }
 

@@ -50,6 +50,15 @@ func (a Actor) personID() *int64 {
 // do everything.
 func (a Actor) can(roles ...duban.Role) bool { return a.Person == nil || a.Person.Can(roles...) }
 
+// With returns a copy of hs working inside the transaction tx, so a caller
+// can make a use case part of its own transaction (the bots record the
+// update id with its effects). Tasks are enqueued after tx commits.
+func (hs *Hearings) With(tx *storage.Store) *Hearings {
+	c := *hs
+	c.Store = tx
+	return &c
+}
+
 // ResolveAgencies maps codes to agency ids, naming the unknown ones.
 func ResolveAgencies(ctx context.Context, s *storage.Store, codes []string) ([]duban.HearingAgency, error) {
 	var v duban.ValidationError
@@ -108,6 +117,10 @@ func (hs *Hearings) Register(ctx context.Context, actor Actor, n duban.Notice) (
 			}
 			deliveries = append(deliveries, ds...)
 		}
+		tx.AfterCommit(func() {
+			hs.schedule(ctx, reminders)
+			hs.Outbox.Enqueue(ctx, deliveries...)
+		})
 		return tx.Audit(ctx, actor.String(), "hearing.register", fmt.Sprintf("hearing:%d", h.ID), h.CaseNumber)
 	})
 	if errors.Is(err, duban.ErrConflict) {
@@ -120,8 +133,6 @@ func (hs *Hearings) Register(ctx context.Context, actor Actor, n duban.Notice) (
 	if err != nil {
 		return nil, false, err
 	}
-	hs.schedule(ctx, reminders)
-	hs.Outbox.Enqueue(ctx, deliveries...)
 	hs.Log.Info("hearing registered", slog.Int64("hearing_id", h.ID), slog.Int("agencies", len(h.Agencies)), slog.Int("steps", len(reminders)))
 	return h, true, nil
 }
@@ -238,14 +249,16 @@ func (hs *Hearings) Reschedule(ctx context.Context, actor Actor, id int64, start
 			}
 			deliveries = append(deliveries, ds...)
 		}
+		tx.AfterCommit(func() {
+			hs.withdraw(old)
+			hs.schedule(ctx, fresh)
+			hs.Outbox.Enqueue(ctx, deliveries...)
+		})
 		return tx.Audit(ctx, actor.String(), "hearing.reschedule", fmt.Sprintf("hearing:%d", h.ID), oldStart.UTC().Format(time.RFC3339)+" -> "+start.UTC().Format(time.RFC3339))
 	})
 	if err != nil {
 		return nil, err
 	}
-	hs.withdraw(old)
-	hs.schedule(ctx, fresh)
-	hs.Outbox.Enqueue(ctx, deliveries...)
 	return hs.Store.HearingByID(ctx, id)
 }
 
@@ -318,12 +331,14 @@ func (hs *Hearings) Cancel(ctx context.Context, actor Actor, id int64) (*duban.H
 			}
 			deliveries = append(deliveries, ds...)
 		}
+		tx.AfterCommit(func() {
+			hs.withdraw(old)
+			hs.Outbox.Enqueue(ctx, deliveries...)
+		})
 		return tx.Audit(ctx, actor.String(), "hearing.cancel", fmt.Sprintf("hearing:%d", h.ID), "")
 	})
 	if err != nil {
 		return nil, err
 	}
-	hs.withdraw(old)
-	hs.Outbox.Enqueue(ctx, deliveries...)
 	return hs.Store.HearingByID(ctx, id)
 }

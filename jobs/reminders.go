@@ -105,6 +105,7 @@ func (hs *Hearings) Remind(ctx context.Context, p ReminderPayload) error {
 		if !done {
 			return errAlreadyDone
 		}
+		tx.AfterCommit(func() { hs.Outbox.Enqueue(ctx, deliveries...) })
 		return nil
 	})
 	if errors.Is(err, errAlreadyDone) {
@@ -113,7 +114,6 @@ func (hs *Hearings) Remind(ctx context.Context, p ReminderPayload) error {
 	if err != nil {
 		return err
 	}
-	hs.Outbox.Enqueue(ctx, deliveries...)
 	hs.Log.Debug("reminder handled", slog.Int64("reminder_id", r.ID), slog.String("kind", string(r.Kind)), slog.Int("messages", len(deliveries)))
 	return nil
 }
@@ -208,11 +208,8 @@ func (hs *Hearings) EscalateUnreachable(ctx context.Context, d *duban.Delivery) 
 			return nil
 		}
 		deliveries, err = hs.escalate(ctx, tx, h, ha, fmt.Sprintf("unreachable:%d", ha.ID), true, nil)
+		tx.AfterCommit(func() { hs.Outbox.Enqueue(ctx, deliveries...) })
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	hs.Outbox.Enqueue(ctx, deliveries...)
-	return nil
+	return err
 }

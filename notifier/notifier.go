@@ -69,6 +69,19 @@ func describe(ch duban.Channel, err error) string {
 // Unwrap returns the provider's error.
 func (e *PermanentError) Unwrap() error { return e.Err }
 
+// defaultRetryAfter is the pause asked for by a provider that said "slow
+// down" without saying for how long.
+const defaultRetryAfter = time.Second
+
+// rateLimited returns a RateLimitError, with defaultRetryAfter when the
+// provider gave no delay.
+func rateLimited(ch duban.Channel, after time.Duration, err error) *RateLimitError {
+	if after <= 0 {
+		after = defaultRetryAfter
+	}
+	return &RateLimitError{Channel: ch, RetryAfter: after, Err: err}
+}
+
 // RetryAfter reports whether err is a RateLimitError, and how long the
 // provider asked us to wait.
 func RetryAfter(err error) (time.Duration, bool) {
@@ -125,7 +138,7 @@ func (f Func) Send(ctx context.Context, addr duban.Address, msg duban.Message) (
 
 // unreachable is the error of a send to an address the channel cannot reach.
 func unreachable(ch duban.Channel) error {
-	return &PermanentError{Channel: ch, Err: ErrUnreachable}
+	return &PermanentError{Channel: ch, Err: fmt.Errorf("%s: %w", ch, ErrUnreachable)}
 }
 
 // sleep waits d, or until ctx ends.

@@ -48,6 +48,7 @@ type Store struct {
 	db      *sqlx.DB
 	q       sqlx.ExtContext
 	inTx    bool
+	after   *[]func()
 	dialect Dialect
 	clock   duban.Clock
 }
@@ -151,6 +152,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	t := *s
 	t.q = tx
 	t.inTx = true
+	t.after = new([]func())
 	if err := fn(&t); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -158,7 +160,21 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("storage: commit: %w", mapErr(err))
 	}
+	for _, f := range *t.after {
+		f()
+	}
 	return nil
+}
+
+// AfterCommit runs f once the outermost transaction has committed, or at
+// once outside a transaction. Tasks are enqueued this way: a task that ran
+// before its rows were committed would find nothing to do.
+func (s *Store) AfterCommit(f func()) {
+	if !s.inTx {
+		f()
+		return
+	}
+	*s.after = append(*s.after, f)
 }
 
 func (s *Store) now() time.Time { return ts(s.clock.Now()) }

@@ -1,0 +1,275 @@
+// Package app assembles duban for `serve`: configuration, storage, Redis,
+// asynq, the notifier's senders, the bots and HTTP, in one value that the
+// binary runs and end-to-end tests boot in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/api"
+	"github.com/cityhall/duban/bot"
+	"github.com/cityhall/duban/configs"
+	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/notifier"
+	"github.com/cityhall/duban/redact"
+	"github.com/cityhall/duban/storage"
+)
+
+// Options are what a caller may set beside the configuration.
+type Options struct {
+	Clock  duban.Clock  // default: the wall clock
+	Logger *slog.Logger // default: text on stderr at the configured level
+	Stdout io.Writer    // where the console channel prints; default os.Stdout
+	// TelegramGlobalRate overrides Telegram's 30 messages/s (benchmarks).
+	TelegramGlobalRate float64
+}
+
+// App is duban assembled.
+type App struct {
+	Cfg        configs.Config
+	Log        *slog.Logger
+	Clock      duban.Clock
+	Store      *storage.Store
+	Queue      *jobs.Queue
+	Outbox     *jobs.Outbox
+	Hearings   *jobs.Hearings
+	Reconciler *jobs.Reconciler
+	Telegram   *bot.Telegram
+	Slack      *bot.Slack
+	Registry   *prometheus.Registry
+
+	mini      *miniredis.Miniredis
+	redisOpt  asynq.RedisConnOpt
+	rdb       redis.UniversalClient
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	handler   http.Handler
+	tgToken   string
+
+	mu       sync.Mutex
+	listener net.Listener
+}
+
+// New builds everything and migrates the database; nothing runs until Run.
+func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
+	a := &App{Cfg: cfg, Clock: opts.Clock, Log: opts.Logger, tgToken: cfg.TelegramToken.Reveal()}
+	if a.Clock == nil {
+		a.Clock = duban.SystemClock{}
+	}
+	if a.Log == nil {
+		a.Log = NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	var err error
+	if a.Store, err = storage.Open(ctx, cfg.DatabaseURL, storage.WithClock(a.Clock)); err != nil {
+		return nil, err
+	}
+	if err := a.Store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openRedis(); err != nil {
+		return nil, err
+	}
+	a.client = asynq.NewClientFromRedisClient(a.rdb)
+	a.inspector = asynq.NewInspectorFromRedisClient(a.rdb)
+	a.Queue = jobs.NewQueue(a.client, a.inspector)
+
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := jobs.NewMetrics(a.Registry)
+	bundle, err := i18n.New()
+	if err != nil {
+		return nil, err
+	}
+	senders, tgAPI, slackClient, err := a.senders(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	a.Outbox = &jobs.Outbox{Store: a.Store, Queue: a.Queue, Senders: senders, Order: jobs.DefaultChannelOrder,
+		Clock: a.Clock, Log: a.Log.With("component", "outbox"), Metrics: metrics}
+	a.Hearings = &jobs.Hearings{Store: a.Store, Queue: a.Queue, Outbox: a.Outbox,
+		Render: jobs.Renderer{T: bundle, Loc: cfg.Location}, Policy: cfg.Policy(), Clock: a.Clock,
+		Log: a.Log.With("component", "hearings"), Metrics: metrics}
+	a.Outbox.Unreachable = a.Hearings.EscalateUnreachable
+	a.Reconciler = &jobs.Reconciler{Store: a.Store, Queue: a.Queue, Clock: a.Clock, Interval: cfg.ReconcileInterval,
+		Log: a.Log.With("component", "reconcile"), Metrics: metrics}
+
+	routes := map[string]http.Handler{}
+	botName := ""
+	if tgAPI != nil {
+		botName = tgAPI.Self.UserName
+		a.Telegram = bot.NewTelegram(bot.TelegramDeps{API: tgAPI, Token: a.tgToken, Store: a.Store, Hearings: a.Hearings,
+			T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram")})
+		if cfg.TelegramMode == configs.TelegramWebhook {
+			routes["POST /telegram/webhook"] = a.Telegram.WebhookHandler(cfg.TelegramWebhookSecret.Reveal())
+		}
+	}
+	if slackClient != nil {
+		a.Slack = bot.NewSlack(bot.SlackDeps{Client: slackClient, APIURL: cfg.SlackAPIURL, SigningSecret: cfg.SlackSigningSecret.Reveal(),
+			Store: a.Store, Hearings: a.Hearings, T: bundle, Clock: a.Clock, Loc: cfg.Location, Log: a.Log.With("integration", "slack")})
+		if !cfg.SlackSocketMode() {
+			routes["POST /slack/commands"] = a.Slack.CommandsHandler()
+			routes["POST /slack/interactions"] = a.Slack.InteractionsHandler()
+			routes["POST /slack/events"] = a.Slack.EventsHandler()
+		}
+	}
+	a.handler = api.New(api.Deps{Store: a.Store, Hearings: a.Hearings, Outbox: a.Outbox, Clock: a.Clock, Loc: cfg.Location,
+		AdminToken: cfg.AdminToken.Reveal(), BindCodeTTL: cfg.BindCodeTTL, TelegramBotUsername: botName,
+		Ready: a.Ready, Metrics: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}), Routes: routes,
+		Log: a.Log.With("component", "api")})
+	ok = true
+	return a, nil
+}
+
+// openRedis connects to DUBAN_REDIS_URL, or starts an in-process Redis.
+func (a *App) openRedis() error {
+	if a.Cfg.RedisURL == "" {
+		a.mini = miniredis.NewMiniRedis()
+		// asynq's locks and leases expire by TTL; let TTLs follow the clock.
+		a.mini.ClockTTL(true)
+		if err := a.mini.Start(); err != nil {
+			return fmt.Errorf("app: in-process redis: %w", err)
+		}
+		a.redisOpt = asynq.RedisClientOpt{Addr: a.mini.Addr()}
+	} else {
+		opt, err := asynq.ParseRedisURI(a.Cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("app: DUBAN_REDIS_URL: %w", err)
+		}
+		a.redisOpt = opt
+	}
+	rc, ok := a.redisOpt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return errors.New("app: unexpected redis client type")
+	}
+	a.rdb = rc
+	return nil
+}
+
+// senders builds one sender per configured channel.
+func (a *App) senders(cfg configs.Config, opts Options) (notifier.Senders, *tgbotapi.BotAPI, *slack.Client, error) {
+	s := notifier.Senders{}
+	var tgAPI *tgbotapi.BotAPI
+	var sc *slack.Client
+	if cfg.TelegramEnabled() {
+		api, err := tgbotapi.NewBotAPIWithAPIEndpoint(a.tgToken, cfg.TelegramAPIEndpoint)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("app: telegram: %w", redact.Error(err, a.tgToken))
+		}
+		api.Client = &http.Client{Timeout: 60 * time.Second}
+		var topts []notifier.TelegramOption
+		if opts.TelegramGlobalRate > 0 {
+			topts = append(topts, notifier.WithGlobalRate(opts.TelegramGlobalRate))
+		}
+		tgAPI = api
+		s[duban.ChannelTelegram] = notifier.NewTelegram(api, a.tgToken, topts...)
+	}
+	if cfg.SlackEnabled() {
+		sc = slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAPIURL(cfg.SlackAPIURL),
+			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}))
+		s[duban.ChannelSlack] = notifier.NewSlack(sc)
+	}
+	if cfg.WebhookEnabled() {
+		s[duban.ChannelWebhook] = notifier.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret.Reveal(), &http.Client{Timeout: 15 * time.Second})
+	}
+	if cfg.Console || len(s) == 0 {
+		if !cfg.Console {
+			a.Log.Warn("no channel configured (Telegram, Slack, webhook): printing messages on the console channel")
+		}
+		s[duban.ChannelConsole] = notifier.NewConsole(opts.Stdout)
+	}
+	return s, tgAPI, sc, nil
+}
+
+// Handler is the HTTP handler, for tests that serve it themselves.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Ready checks that the database and Redis answer.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.Store.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}
+
+// RedisAddr is the address of the Redis in use (the in-process one too).
+func (a *App) RedisAddr() string {
+	if a.mini != nil {
+		return a.mini.Addr()
+	}
+	return ""
+}
+
+// Redis is the client of the Redis in use.
+func (a *App) Redis() redis.UniversalClient { return a.rdb }
+
+// Addr is the address HTTP listens on, once Run has started.
+func (a *App) Addr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+// Close releases what New opened. Run calls it on the way out.
+func (a *App) Close() {
+	if a.client != nil {
+		a.client.Close()
+	}
+	if a.inspector != nil {
+		a.inspector.Close()
+	}
+	if a.rdb != nil {
+		a.rdb.Close()
+	}
+	if a.Store != nil {
+		a.Store.Close()
+	}
+	if a.mini != nil {
+		a.mini.Close()
+	}
+}
+
+// NewLogger makes the slog logger of the configuration.
+func NewLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	o := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}

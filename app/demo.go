@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/configs"
+	"github.com/cityhall/duban/jobs"
+)
+
+// DemoConfig turns a configuration into the demo's: the console channel
+// on, no quiet hours, and offsets of minutes, so a newcomer watches a
+// notice, reminders, an escalation and an outcome request go by within
+// five minutes.
+func DemoConfig(cfg configs.Config) (configs.Config, error) {
+	cfg.Console = true
+	cfg.QuietHours = "off"
+	cfg.ReminderOffsets = []time.Duration{2 * time.Minute, time.Minute}
+	cfg.EscalateBefore = 90 * time.Second
+	cfg.OutcomeAfter = 30 * time.Second
+	cfg.ReconcileInterval = 30 * time.Second
+	if cfg.AdminToken == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		cfg.AdminToken = configs.Secret("demo-" + hex.EncodeToString(b))
+	}
+	return cfg, cfg.Validate()
+}
+
+// SeedDemo creates the demo's agencies and people when missing, and two
+// fresh hearings three minutes ahead: one whose head has confirmed, one
+// with co-defendants whose head has not answered (and is escalated).
+func SeedDemo(ctx context.Context, a *App) error {
+	agencies := []duban.Agency{
+		{Code: "DEMO-GA", Name: "市公安局"},
+		{Code: "DEMO-SJ", Name: "市市场监督管理局"},
+		{Code: "DEMO-GOV", Name: "市人民政府"},
+	}
+	ids := map[string]int64{}
+	for _, ag := range agencies {
+		got, err := a.Store.AgencyByCode(ctx, ag.Code)
+		if errors.Is(err, duban.ErrNotFound) {
+			got = &ag
+			err = a.Store.CreateAgency(ctx, got)
+		}
+		if err != nil {
+			return fmt.Errorf("demo: agency %s: %w", ag.Code, err)
+		}
+		ids[ag.Code] = got.ID
+	}
+	people, err := a.Store.People(ctx, duban.PeopleFilter{})
+	if err != nil {
+		return err
+	}
+	if len(people) == 0 {
+		ag := func(code string) *int64 { id := ids[code]; return &id }
+		for _, p := range []duban.Person{
+			{Name: "张局长", AgencyID: ag("DEMO-GA"), Roles: duban.Roles{duban.RoleAgencyHead}, Locale: duban.LocaleZH},
+			{Name: "李副局长", AgencyID: ag("DEMO-GA"), Roles: duban.Roles{duban.RoleDeputy}, Locale: duban.LocaleZH},
+			{Name: "Director Wang", AgencyID: ag("DEMO-SJ"), Roles: duban.Roles{duban.RoleAgencyHead}, Locale: duban.LocaleEN},
+			{Name: "陈市长", AgencyID: ag("DEMO-GOV"), Roles: duban.Roles{duban.RoleAgencyHead}, Locale: duban.LocaleZH},
+			{Name: "法制办小刘", Roles: duban.Roles{duban.RoleStaff}, Locale: duban.LocaleZH},
+			{Name: "赵监督", Roles: duban.Roles{duban.RoleSupervisor}, Locale: duban.LocaleZH},
+		} {
+			if err := a.Store.CreatePerson(ctx, &p); err != nil {
+				return fmt.Errorf("demo: person: %w", err)
+			}
+		}
+	}
+	now := a.Clock.Now()
+	start := now.Add(3 * time.Minute).Truncate(time.Second)
+	stamp := now.In(a.Cfg.Location).Format("0102-1504")
+	sys := jobs.Actor{Name: "demo"}
+	h1, _, err := a.Hearings.Register(ctx, sys, duban.Notice{CaseNumber: "(2026)演示行初" + stamp + "-1号", Court: "市中级人民法院",
+		Courtroom: "第三法庭", Agencies: []string{"DEMO-SJ"}, StartsAt: start, Plaintiff: "某餐饮有限公司", Cause: "行政处罚（食品安全）"})
+	if err != nil {
+		return fmt.Errorf("demo: hearing: %w", err)
+	}
+	if _, _, err := a.Hearings.Answer(ctx, sys, jobs.AnswerRequest{HearingAgencyID: h1.Agencies[0].ID, Answer: duban.AnswerConfirmed}); err != nil {
+		return fmt.Errorf("demo: answer: %w", err)
+	}
+	if _, _, err := a.Hearings.Register(ctx, sys, duban.Notice{CaseNumber: "(2026)演示行初" + stamp + "-2号", Court: "市中级人民法院",
+		Courtroom: "第一法庭", Agencies: []string{"DEMO-GA", "DEMO-GOV"}, StartsAt: start, Plaintiff: "王某",
+		Cause: "行政强制及行政复议（复议维持，共同被告）"}); err != nil {
+		return fmt.Errorf("demo: hearing: %w", err)
+	}
+	a.Log.Info("demo seeded: watch the console", slog.Time("hearings_start", start),
+		slog.String("api", "http://"+a.Cfg.HTTPAddr), slog.String("admin_token", a.Cfg.AdminToken.Reveal()))
+	return nil
+}

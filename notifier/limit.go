@@ -1,0 +1,244 @@
+package notifier
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Provider rate limits. Every limiter below has a burst of one, so messages
+// are evenly spaced rather than bunched at the start of each window.
+const (
+	// https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+	// "no more than 30 messages per second", "avoid sending more than one
+	// message per second" to a chat, and "no more than 20 messages per
+	// minute" to a group.
+	telegramGlobalPerSecond = 30
+	telegramChatInterval    = time.Second
+	telegramGroupInterval   = time.Minute / 20
+
+	// https://api.slack.com/methods/chat.postMessage#rate_limiting
+	// "1 message per second per channel".
+	slackChannelInterval = time.Second
+
+	// limiterIdle is how long a key of a KeyedLimiter goes unused before
+	// it is forgotten.
+	limiterIdle = time.Minute
+)
+
+// KeyedLimiter holds one token-bucket limiter per key (a chat, a channel),
+// created on first use and forgotten once idle, so its map holds only the
+// keys used in the last minute or so. It is safe for concurrent use.
+//
+// A rate.Limiter must see reservations in time order: given an earlier time
+// than the last, it credits tokens it never earned. KeyedLimiter therefore
+// moves an out-of-order time forward to the key's latest reservation, which
+// can only delay an event.
+type KeyedLimiter struct {
+	limit rate.Limit
+	burst int
+	idle  time.Duration
+
+	mu        sync.Mutex
+	keys      map[string]*keyState
+	lastSweep time.Time
+}
+
+type keyState struct {
+	lim  *rate.Limiter
+	last time.Time // the latest time a reservation was made at
+}
+
+// NewKeyedLimiter returns a limiter allowing each key limit events a second
+// with the given burst.
+func NewKeyedLimiter(limit rate.Limit, burst int) *KeyedLimiter {
+	return &KeyedLimiter{limit: limit, burst: burst, idle: limiterIdle, keys: make(map[string]*keyState)}
+}
+
+// ReserveAt reserves one event for key at t (or at the key's latest
+// reservation, when t is earlier). The caller waits r.DelayFrom(t).
+func (k *KeyedLimiter) ReserveAt(key string, t time.Time) *rate.Reservation {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.sweep(t)
+	s, ok := k.keys[key]
+	if !ok {
+		s = &keyState{lim: rate.NewLimiter(k.limit, k.burst)}
+		k.keys[key] = s
+	}
+	if t.Before(s.last) {
+		t = s.last
+	}
+	s.last = t
+	return s.lim.ReserveN(t, 1)
+}
+
+// ReadyAt returns the earliest time, not before t, at which key has an event
+// to spare. It reserves nothing.
+func (k *KeyedLimiter) ReadyAt(key string, t time.Time) time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s, ok := k.keys[key]
+	if !ok {
+		return t
+	}
+	if t.Before(s.last) {
+		t = s.last
+	}
+	return t.Add(untilToken(k.limit, s.lim.TokensAt(t)))
+}
+
+// CancelAt gives back r, a reservation for key that will not be used, as of
+// t. As with rate.Reservation.CancelAt, tokens reserved after r are not
+// given back.
+func (k *KeyedLimiter) CancelAt(key string, r *rate.Reservation, t time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if s, ok := k.keys[key]; ok {
+		if t.Before(s.last) {
+			t = s.last
+		}
+		r.CancelAt(t)
+	}
+}
+
+// Len returns the number of keys held.
+func (k *KeyedLimiter) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.keys)
+}
+
+// sweep forgets the keys unused for k.idle whose buckets have refilled, at
+// most once per k.idle so that a send costs O(1) on average. A refilled
+// bucket is the same as a new one, so forgetting it loses nothing.
+func (k *KeyedLimiter) sweep(now time.Time) {
+	if now.Sub(k.lastSweep) < k.idle {
+		return
+	}
+	k.lastSweep = now
+	for key, s := range k.keys {
+		if now.Sub(s.last) >= k.idle && s.lim.TokensAt(now) >= float64(k.burst) {
+			delete(k.keys, key)
+		}
+	}
+}
+
+// untilToken is how long a bucket at limit holding tokens takes to hold one
+// whole token, rounded up so that the answer is never early.
+func untilToken(limit rate.Limit, tokens float64) time.Duration {
+	if tokens >= 1 || limit == rate.Inf {
+		return 0
+	}
+	if limit <= 0 {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(math.Ceil((1 - tokens) / float64(limit) * float64(time.Second)))
+}
+
+// telegramLimiter keeps the Bot API's three limits together: 30 messages a
+// second overall, one a second per chat, 20 a minute per group.
+//
+// The global slot is reserved first, at the current time, so the global
+// limiter only ever sees reservations in time order; then the chat must have
+// a token at that very slot. If it has not, the global slot is given back at
+// once (it is the latest, so it is restored whole) and the caller asks again
+// when the chat will be ready. A message therefore never holds a global slot
+// it cannot use, and each limiter accounts a message at the instant it is
+// sent: neither limit is exceeded, and a busy chat does not stall the others.
+type telegramLimiter struct {
+	now func() time.Time
+
+	mu     sync.Mutex
+	global *rate.Limiter
+	chats  *KeyedLimiter
+	groups *KeyedLimiter
+}
+
+// newTelegramLimiter returns the limiter; globalPerSecond <= 0 lifts the
+// global limit (benchmarks only).
+func newTelegramLimiter(globalPerSecond float64, now func() time.Time) *telegramLimiter {
+	limit := rate.Limit(globalPerSecond)
+	if globalPerSecond <= 0 {
+		limit = rate.Inf
+	}
+	return &telegramLimiter{
+		now:    now,
+		global: rate.NewLimiter(limit, 1),
+		chats:  NewKeyedLimiter(rate.Every(telegramChatInterval), 1),
+		groups: NewKeyedLimiter(rate.Every(telegramGroupInterval), 1),
+	}
+}
+
+// slot is a reserved moment to send one message to one chat.
+type slot struct {
+	at     time.Time
+	key    string
+	keyed  *KeyedLimiter
+	global *rate.Reservation
+	chat   *rate.Reservation
+}
+
+// reserve holds the earliest slot for a message to chatID and returns it
+// with the time to wait for it; or, when the chat is not ready, ok=false
+// and the time to wait before asking again.
+func (l *telegramLimiter) reserve(chatID int64) (s slot, wait time.Duration, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	keyed := l.chats
+	if chatID < 0 { // groups, supergroups and channels have negative ids
+		keyed = l.groups
+	}
+	key := strconv.FormatInt(chatID, 10)
+
+	g := l.global.ReserveN(now, 1)
+	at := now.Add(g.DelayFrom(now))
+	if ready := keyed.ReadyAt(key, at); ready.After(at) {
+		g.CancelAt(now)
+		return slot{}, ready.Sub(now), false
+	}
+	c := keyed.ReserveAt(key, at)
+	return slot{at: at, key: key, keyed: keyed, global: g, chat: c}, at.Sub(now), true
+}
+
+// cancel gives s back, for a message that will not be sent.
+func (l *telegramLimiter) cancel(s slot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s.global.CancelAt(l.now())
+	s.keyed.CancelAt(s.key, s.chat, s.at)
+}
+
+// wait blocks until a slot for a message to chatID comes, or ctx ends.
+func (l *telegramLimiter) wait(ctx context.Context, chatID int64) error {
+	for {
+		s, d, ok := l.reserve(chatID)
+		if !ok {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := sleep(ctx, d); err != nil {
+			l.cancel(s)
+			return err
+		}
+		return nil
+	}
+}
+
+// keyedWait blocks until key's next slot in k comes, or ctx ends.
+func keyedWait(ctx context.Context, k *KeyedLimiter, key string, now func() time.Time) error {
+	t := now()
+	r := k.ReserveAt(key, t)
+	if err := sleep(ctx, r.DelayFrom(t)); err != nil {
+		k.CancelAt(key, r, now())
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/cityhall/duban"
+)
+
+var t0 = time.Date(2025, 6, 3, 9, 0, 0, 0, time.UTC)
+
+// nextSlot asks l for a slot for chat as wait does, but moves the manual
+// clock instead of sleeping, and returns when the message would go.
+func nextSlot(t *testing.T, l *telegramLimiter, clock *duban.ManualClock, chat int64) time.Time {
+	t.Helper()
+	for range 100 {
+		s, d, ok := l.reserve(chat)
+		if ok {
+			if want := clock.Now().Add(d); !s.at.Equal(want) {
+				t.Fatalf("slot at %v, but wait says %v", s.at, want)
+			}
+			return s.at
+		}
+		if d <= 0 {
+			t.Fatalf("chat %d not ready, but asked to retry after %v", chat, d)
+		}
+		clock.Advance(d)
+	}
+	t.Fatalf("no slot for chat %d after 100 tries", chat)
+	return time.Time{}
+}
+
+func TestTelegramLimiter_SecondMessageToAChatWaitsASecond(t *testing.T) {
+	clock := duban.NewManualClock(t0)
+	l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+
+	first := nextSlot(t, l, clock, 1001)
+	clock.Advance(100 * time.Millisecond)
+	if _, d, ok := l.reserve(1001); ok || d < 900*time.Millisecond {
+		t.Errorf("second message 100ms later: ok=%v, retry in %v; want to be told to come back ≥900ms later", ok, d)
+	}
+	second := nextSlot(t, l, clock, 1001)
+	if gap := second.Sub(first); gap < time.Second {
+		t.Errorf("two messages to one chat %v apart, want ≥ 1s", gap)
+	}
+}
+
+func TestTelegramLimiter_ThirtyOneChatsSpanASecond(t *testing.T) {
+	clock := duban.NewManualClock(t0)
+	l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+
+	var slots []time.Time
+	for chat := int64(1); chat <= 31; chat++ {
+		slots = append(slots, nextSlot(t, l, clock, chat))
+	}
+	if span := slots[30].Sub(slots[0]); span < time.Second {
+		t.Errorf("31 messages to distinct chats span %v, want ≥ 1s", span)
+	}
+	for i := 1; i < len(slots); i++ {
+		if slots[i].Before(slots[i-1]) {
+			t.Errorf("slot %d at %v is before slot %d at %v", i, slots[i], i-1, slots[i-1])
+		}
+	}
+}
+
+func TestTelegramLimiter_GroupChatsThreeSecondsApart(t *testing.T) {
+	clock := duban.NewManualClock(t0)
+	l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+
+	first := nextSlot(t, l, clock, -100123)
+	second := nextSlot(t, l, clock, -100123)
+	third := nextSlot(t, l, clock, -100123)
+	for _, gap := range []time.Duration{second.Sub(first), third.Sub(second)} {
+		if gap < 3*time.Second {
+			t.Errorf("messages to one group %v apart, want ≥ 3s (20 a minute)", gap)
+		}
+	}
+}
+
+func TestTelegramLimiter_BusyChatDoesNotHoldUpOthers(t *testing.T) {
+	clock := duban.NewManualClock(t0)
+	l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+
+	nextSlot(t, l, clock, 1)
+	if _, _, ok := l.reserve(1); ok {
+		t.Fatal("second message to chat 1 got a slot at once")
+	}
+	// Chat 1's refusal gave its global slot back: chat 2 gets the very next
+	// one, 1/30 s after chat 1's first message.
+	if _, d, ok := l.reserve(2); !ok || d > time.Second/telegramGlobalPerSecond+time.Millisecond {
+		t.Errorf("chat 2: ok=%v wait=%v; want a slot one global interval away", ok, d)
+	}
+}
+
+func TestTelegramLimiter_CancelGivesTheSlotBack(t *testing.T) {
+	clock := duban.NewManualClock(t0)
+	l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+
+	nextSlot(t, l, clock, 1)
+	s2, _, _ := l.reserve(2)
+	l.cancel(s2)
+	s3, _, ok := l.reserve(3)
+	if !ok || !s3.at.Equal(s2.at) {
+		t.Errorf("after cancelling chat 2's slot at %v, chat 3 got %v (ok=%v); want the same slot", s2.at, s3.at, ok)
+	}
+	// Chat 2's own slot is free again too.
+	clock.Advance(time.Second)
+	if _, d, ok := l.reserve(2); !ok || d > time.Second/telegramGlobalPerSecond+time.Millisecond {
+		t.Errorf("chat 2 after cancel: ok=%v wait=%v", ok, d)
+	}
+}
+
+func TestTelegramLimiter_WaitEndsWithContext(t *testing.T) {
+	clock := duban.NewManualClock(t0) // stopped: every wait would last
+	l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+	nextSlot(t, l, clock, 1)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.wait(ctx, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("wait with a cancelled context = %v, want context.Canceled", err)
+	}
+}
+
+func TestTelegramLimiter_GlobalRateCanBeLifted(t *testing.T) {
+	clock := duban.NewManualClock(t0)
+	l := newTelegramLimiter(0, clock.Now)
+	for chat := int64(1); chat <= 100; chat++ {
+		if _, d, ok := l.reserve(chat); !ok || d != 0 {
+			t.Fatalf("chat %d: ok=%v wait=%v; want no wait without a global limit", chat, ok, d)
+		}
+	}
+	if _, _, ok := l.reserve(1); ok {
+		t.Error("the per-chat limit must hold without a global limit")
+	}
+}
+
+func TestKeyedLimiter_SpacesEventsPerKey(t *testing.T) {
+	k := NewKeyedLimiter(rate.Every(slackChannelInterval), 1)
+	if d := k.ReserveAt("C1", t0).DelayFrom(t0); d != 0 {
+		t.Errorf("first event waits %v", d)
+	}
+	at := t0.Add(300 * time.Millisecond)
+	if d := k.ReserveAt("C1", at).DelayFrom(at); at.Add(d).Before(t0.Add(time.Second)) {
+		t.Errorf("second event to C1 at %v, want ≥ 1s after the first", at.Add(d).Sub(t0))
+	}
+	if d := k.ReserveAt("C2", at).DelayFrom(at); d != 0 {
+		t.Errorf("first event to C2 waits %v", d)
+	}
+}
+
+func TestKeyedLimiter_OutOfOrderTimeOnlyDelays(t *testing.T) {
+	k := NewKeyedLimiter(rate.Every(time.Second), 1)
+	k.ReserveAt("a", t0.Add(time.Second))
+	r := k.ReserveAt("a", t0) // a caller that read the clock earlier
+	if act := t0.Add(r.DelayFrom(t0)); act.Before(t0.Add(2 * time.Second)) {
+		t.Errorf("out-of-order reservation acts at %v, want ≥ 2s (after the first)", act.Sub(t0))
+	}
+}
+
+func TestKeyedLimiter_EvictsIdleKeys(t *testing.T) {
+	k := NewKeyedLimiter(rate.Every(time.Second), 1)
+	k.ReserveAt("a", t0)
+	k.ReserveAt("b", t0.Add(30*time.Second))
+	k.ReserveAt("c", t0.Add(61*time.Second))
+	if n := k.Len(); n != 2 {
+		t.Errorf("after a minute: %d keys, want 2 (a evicted, b and c kept)", n)
+	}
+	k.ReserveAt("d", t0.Add(10*time.Minute))
+	if n := k.Len(); n != 1 {
+		t.Errorf("after ten minutes: %d keys, want 1", n)
+	}
+}
+
+func TestKeyedLimiter_KeepsKeysStillRefilling(t *testing.T) {
+	k := NewKeyedLimiter(rate.Every(5*time.Minute), 1)
+	k.ReserveAt("slow", t0)
+	k.ReserveAt("other", t0.Add(2*time.Minute))
+	if n := k.Len(); n != 2 {
+		t.Fatalf("%d keys, want 2: a key whose bucket has not refilled must be kept", n)
+	}
+	if at := k.ReadyAt("slow", t0.Add(2*time.Minute)); at.Before(t0.Add(5 * time.Minute)) {
+		t.Errorf("slow is ready at %v, want ≥ 5m", at.Sub(t0))
+	}
+}
+
+func TestKeyedLimiter_ReadyAtReservesNothing(t *testing.T) {
+	k := NewKeyedLimiter(rate.Every(time.Second), 1)
+	for range 3 {
+		if at := k.ReadyAt("a", t0); !at.Equal(t0) {
+			t.Fatalf("ReadyAt = %v, want t0", at)
+		}
+	}
+	if k.Len() != 0 {
+		t.Error("ReadyAt created a key")
+	}
+}

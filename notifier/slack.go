@@ -1,0 +1,238 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/redact"
+)
+
+// Slack message limits, in characters.
+const (
+	// https://api.slack.com/reference/block-kit/blocks#section: text is
+	// at most 3000 characters.
+	slackMaxSectionText = 3000
+	// https://api.slack.com/methods/chat.postMessage#truncating: text over
+	// 40,000 characters is truncated, longer still is msg_too_long.
+	slackMaxText = 40000
+	// https://api.slack.com/reference/block-kit/block-elements#button: the
+	// label is at most 75 characters.
+	slackMaxButtonLabel = 75
+)
+
+// slackPermanent lists the Web API error codes that no retry can cure
+// (https://api.slack.com/methods/chat.postMessage#errors).
+var slackPermanent = map[string]bool{
+	"channel_not_found":   true,
+	"user_not_found":      true,
+	"not_in_channel":      true,
+	"is_archived":         true,
+	"account_inactive":    true,
+	"invalid_auth":        true,
+	"not_authed":          true,
+	"token_revoked":       true,
+	"token_expired":       true,
+	"missing_scope":       true,
+	"msg_too_long":        true,
+	"invalid_blocks":      true,
+	"no_text":             true,
+	"cannot_dm_bot":       true,
+	"restricted_action":   true,
+	"message_not_found":   true, // chat.update
+	"cant_update_message": true, // chat.update
+	"edit_window_closed":  true, // chat.update
+}
+
+// Slack sends Block Kit messages through the Web API: to a person's direct
+// messages (posting to a user id lands in the bot's DM with them), and to
+// the supervision channel, where messages are updated in place.
+type Slack struct {
+	client  *slack.Client
+	limiter *KeyedLimiter
+	secrets []string
+	now     func() time.Time
+}
+
+// SlackOption configures a Slack sender.
+type SlackOption func(*Slack)
+
+// WithSlackSecrets names secrets (the bot token) to mask from every error.
+// slack-go sends the token in the request body, not the URL, so no error is
+// known to carry it; this keeps it so.
+func WithSlackSecrets(secrets ...string) SlackOption {
+	return func(s *Slack) { s.secrets = append(s.secrets, secrets...) }
+}
+
+// NewSlack returns a sender using client.
+func NewSlack(client *slack.Client, opts ...SlackOption) *Slack {
+	s := &Slack{
+		client:  client,
+		limiter: NewKeyedLimiter(rate.Every(slackChannelInterval), 1),
+		now:     time.Now,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Channel returns duban.ChannelSlack.
+func (s *Slack) Channel() duban.Channel { return duban.ChannelSlack }
+
+// Reachable reports whether addr has a Slack user id.
+func (s *Slack) Reachable(addr duban.Address) bool { return addr.SlackUserID != "" }
+
+// Send posts msg to addr's direct messages and returns "channel:ts", the
+// DM channel and timestamp that chat.update needs.
+func (s *Slack) Send(ctx context.Context, addr duban.Address, msg duban.Message) (string, error) {
+	if !s.Reachable(addr) {
+		return "", unreachable(duban.ChannelSlack)
+	}
+	channel, ts, err := s.post(ctx, addr.SlackUserID, msg)
+	if err != nil {
+		return "", err
+	}
+	return channel + ":" + ts, nil
+}
+
+// PostChannel posts msg to channel (the supervision channel) and returns its
+// timestamp, for Update.
+func (s *Slack) PostChannel(ctx context.Context, channel string, msg duban.Message) (string, error) {
+	_, ts, err := s.post(ctx, channel, msg)
+	return ts, err
+}
+
+func (s *Slack) post(ctx context.Context, channel string, msg duban.Message) (string, string, error) {
+	if err := keyedWait(ctx, s.limiter, channel, s.now); err != nil {
+		return "", "", fmt.Errorf("slack: wait for rate limit: %w", err)
+	}
+	respChannel, ts, err := s.client.PostMessageContext(ctx, channel, slackMessage(msg)...)
+	if err != nil {
+		return "", "", s.classify("post message", err)
+	}
+	return respChannel, ts, nil
+}
+
+// Update replaces the message at ts in channel with msg (chat.update).
+func (s *Slack) Update(ctx context.Context, channel, ts string, msg duban.Message) error {
+	if err := keyedWait(ctx, s.limiter, channel, s.now); err != nil {
+		return fmt.Errorf("slack: wait for rate limit: %w", err)
+	}
+	if _, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts, slackMessage(msg)...); err != nil {
+		return s.classify("update message", err)
+	}
+	return nil
+}
+
+// slackMessage renders msg as a section of mrkdwn text and one actions block
+// per row of buttons, with the plain text as the notification fallback.
+// Text is escaped (&, <, >) so that a name or a complaint cannot mention
+// @channel or forge a link.
+func slackMessage(msg duban.Message) []slack.MsgOption {
+	blocks := []slack.Block{slack.NewSectionBlock(
+		slack.NewTextBlockObject(slack.MarkdownType, escapeTruncate(msg.Text, slackMaxSectionText), false, false),
+		nil, nil)}
+	for _, row := range msg.Buttons {
+		var elements []slack.BlockElement
+		for _, b := range row {
+			label := slack.NewTextBlockObject(slack.PlainTextType, truncateRunes(b.Label, slackMaxButtonLabel), true, false)
+			// Slack wants action_ids unique within a block; Data is unique.
+			btn := slack.NewButtonBlockElement(b.Data, b.Data, label)
+			switch b.Style {
+			case string(slack.StylePrimary):
+				btn.Style = slack.StylePrimary
+			case string(slack.StyleDanger):
+				btn.Style = slack.StyleDanger
+			}
+			elements = append(elements, btn)
+		}
+		if len(elements) > 0 {
+			blocks = append(blocks, slack.NewActionBlock("", elements...))
+		}
+	}
+	return []slack.MsgOption{
+		slack.MsgOptionText(escapeTruncate(msg.Text, slackMaxText), false),
+		slack.MsgOptionBlocks(blocks...),
+	}
+}
+
+// classify sorts a Web API error into a rate limit, a permanent error or a
+// transient one, with the secrets masked first.
+func (s *Slack) classify(op string, err error) error {
+	wrapped := redact.Error(fmt.Errorf("slack: %s: %w", op, err), s.secrets...)
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return rateLimited(duban.ChannelSlack, rl.RetryAfter, wrapped)
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		switch {
+		case sc.Code == http.StatusTooManyRequests: // without Retry-After
+			return rateLimited(duban.ChannelSlack, 0, wrapped)
+		case sc.Code >= 500, sc.Code == http.StatusRequestTimeout:
+			return wrapped
+		case sc.Code >= 400: // a wrong API URL, for every message alike
+			return &PermanentError{Channel: duban.ChannelSlack, Err: wrapped}
+		}
+		return wrapped
+	}
+	code := err.Error()
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		code = se.Err
+	}
+	switch {
+	case code == "ratelimited":
+		return rateLimited(duban.ChannelSlack, 0, wrapped)
+	case slackPermanent[code]:
+		return &PermanentError{Channel: duban.ChannelSlack, Err: wrapped}
+	}
+	return wrapped
+}
+
+// slackEscapes is what Slack needs escaped in text
+// (https://api.slack.com/reference/surfaces/formatting#escaping).
+var slackEscapes = map[rune]string{'&': "&amp;", '<': "&lt;", '>': "&gt;"}
+
+// escapeTruncate escapes s for Slack and cuts it to at most limit
+// characters, never inside an escape, ending it with an ellipsis when cut.
+func escapeTruncate(s string, limit int) string {
+	var b strings.Builder
+	n := 0
+	budget := limit - 1 // room for the ellipsis
+	cut := -1
+	for _, r := range s {
+		piece, ok := slackEscapes[r]
+		if !ok {
+			piece = string(r)
+		}
+		size := len([]rune(piece))
+		if n+size > budget && cut < 0 {
+			cut = b.Len()
+		}
+		n += size
+		if n > limit {
+			return b.String()[:cut] + ellipsis
+		}
+		b.WriteString(piece)
+	}
+	return b.String()
+}
+
+// truncateRunes cuts s to at most limit characters, ending it with an
+// ellipsis when cut.
+func truncateRunes(s string, limit int) string {
+	r := []rune(s)
+	if len(r) <= limit {
+		return s
+	}
+	return string(r[:limit-1]) + ellipsis
+}
