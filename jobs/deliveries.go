@@ -131,11 +131,6 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 		return o.fallback(ctx, d, person, msg)
 	}
 	addr := AddressOf(person)
-	// Wait for the provider's slot before the write-ahead mark, so that a
-	// row is sending only for the length of the call itself.
-	if err := sender.Reserve(ctx, addr); err != nil {
-		return fmt.Errorf("jobs: wait for %s slot: %w", d.Channel, err)
-	}
 	claimed, err := o.Store.ClaimDelivery(ctx, d.ID)
 	if err != nil || !claimed {
 		return err

@@ -159,10 +159,11 @@ func (w *Webhook) classify(resp *http.Response) error {
 	return &PermanentError{Channel: duban.ChannelWebhook, Err: err}
 }
 
-// mask removes the URL (relay keys often ride in its path or query) and the
-// secret from err.
+// mask removes the URL from err, in case an error quotes it after all:
+// relay keys often ride in its path or query. The secret needs no masking;
+// it keys the HMAC and never travels.
 func (w *Webhook) mask(err error) error {
-	return redact.Error(err, w.url, w.secret)
+	return redact.Error(err, w.url)
 }
 
 // stripURL drops the URL that net/http puts in its errors, keeping the
@@ -170,7 +171,7 @@ func (w *Webhook) mask(err error) error {
 func stripURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		return ue.Err
 	}
 	return err
 }

@@ -1,0 +1,176 @@
+package jobs_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/internal/testenv"
+	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/notifier"
+	"github.com/cityhall/duban/storage"
+	"github.com/cityhall/duban/storage/storagetest"
+)
+
+var sh = mustLoc("Asia/Shanghai")
+
+func mustLoc(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// sent is one message a fake sender took.
+type sent struct {
+	Channel duban.Channel
+	To      string
+	Msg     duban.Message
+}
+
+// recorder is a fake channel that records what it is asked to send, and
+// can be told to fail.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []sent
+	fail func(ch duban.Channel, addr duban.Address) error
+}
+
+func (r *recorder) sender(ch duban.Channel, reach func(duban.Address) bool) notifier.Sender {
+	return notifier.Func{Chan: ch, ReachableFunc: reach, SendFunc: func(_ context.Context, addr duban.Address, msg duban.Message) (string, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.fail != nil {
+			if err := r.fail(ch, addr); err != nil {
+				return "", err
+			}
+		}
+		r.msgs = append(r.msgs, sent{Channel: ch, To: addr.Name, Msg: msg})
+		return "id", nil
+	}}
+}
+
+func (r *recorder) all() []sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sent(nil), r.msgs...)
+}
+
+type harness struct {
+	t       *testing.T
+	ctx     context.Context
+	store   *storage.Store
+	clock   *duban.ManualClock
+	queue   *jobs.Queue
+	insp    *asynq.Inspector
+	outbox  *jobs.Outbox
+	hs      *jobs.Hearings
+	rec     *recorder
+	agency  *duban.Agency
+	head    *duban.Person
+	staff   *duban.Person
+	sup     *duban.Person
+	other   *duban.Person
+	redis   testenv.Redis
+	metrics *jobs.Metrics
+}
+
+// newHarness builds the job side on store with a recording console
+// channel reaching everyone, and a Telegram channel reaching people with a
+// chat id, at 2026-12-01 09:00 Shanghai.
+func newHarness(t *testing.T, store *storage.Store) *harness {
+	t.Helper()
+	h := &harness{t: t, ctx: context.Background(), store: store, rec: &recorder{}}
+	h.clock = duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, sh))
+	h.redis = testenv.MiniRedis(t)
+	opt := asynq.RedisClientOpt{Addr: h.redis.Addr}
+	client := asynq.NewClient(opt)
+	h.insp = asynq.NewInspector(opt)
+	t.Cleanup(func() { client.Close(); h.insp.Close() })
+	h.queue = jobs.NewQueue(client, h.insp)
+	h.metrics = jobs.NewMetrics(nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h.outbox = &jobs.Outbox{Store: store, Queue: h.queue, Order: jobs.DefaultChannelOrder, Clock: h.clock, Log: log, Metrics: h.metrics,
+		Senders: notifier.Senders{
+			duban.ChannelTelegram: h.rec.sender(duban.ChannelTelegram, func(a duban.Address) bool { return a.TelegramChatID != 0 }),
+			duban.ChannelConsole:  h.rec.sender(duban.ChannelConsole, nil),
+		}}
+	quiet, _ := duban.ParseQuietHours("22:00-07:00", sh)
+	h.hs = &jobs.Hearings{Store: store, Queue: h.queue, Outbox: h.outbox, Render: jobs.Renderer{T: i18n.MustNew(), Loc: sh},
+		Policy: duban.Policy{Offsets: []time.Duration{168 * time.Hour, 72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
+			EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour, Quiet: quiet},
+		Clock: h.clock, Log: log, Metrics: h.metrics}
+	h.outbox.Unreachable = h.hs.EscalateUnreachable
+	h.agency = storagetest.Agency(t, store, "GA", "市公安局")
+	chat := int64(1001)
+	h.head = storagetest.Person(t, store, duban.Person{Name: "张局长", AgencyID: &h.agency.ID, Roles: duban.Roles{duban.RoleAgencyHead}, TelegramChatID: &chat, TelegramUserID: &chat})
+	h.staff = storagetest.Person(t, store, duban.Person{Name: "小刘", Roles: duban.Roles{duban.RoleStaff}})
+	h.sup = storagetest.Person(t, store, duban.Person{Name: "赵监督", Roles: duban.Roles{duban.RoleSupervisor}, Locale: duban.LocaleEN})
+	h.other = storagetest.Person(t, store, duban.Person{Name: "路人", AgencyID: &h.agency.ID, Roles: duban.Roles{duban.RoleHandler}})
+	return h
+}
+
+var staffActor = func(h *harness) jobs.Actor { return jobs.Actor{Person: h.staff} }
+
+func (h *harness) register(caseNo string, start time.Time, agencies ...string) *duban.Hearing {
+	h.t.Helper()
+	if len(agencies) == 0 {
+		agencies = []string{"GA"}
+	}
+	got, created, err := h.hs.Register(h.ctx, staffActor(h), duban.Notice{CaseNumber: caseNo, Court: "市中级人民法院", Courtroom: "第三法庭",
+		Agencies: agencies, StartsAt: start, Plaintiff: "王某", Cause: "行政处罚"})
+	if err != nil || !created {
+		h.t.Fatalf("register: created=%v err=%v", created, err)
+	}
+	return got
+}
+
+// drain sends every queued delivery, as the delivery tasks would.
+func (h *harness) drain() {
+	h.t.Helper()
+	for i := 0; i < 10; i++ {
+		ds, err := h.store.QueuedDeliveries(h.ctx, 1000)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(ds) == 0 {
+			return
+		}
+		for _, d := range ds {
+			_ = h.outbox.Deliver(h.ctx, d.ID)
+		}
+	}
+}
+
+// fire runs every pending step due by now, as the reminder tasks would.
+func (h *harness) fire() {
+	h.t.Helper()
+	rs, err := h.store.PendingRemindersDueBefore(h.ctx, h.clock.Now().Add(time.Second), 1000)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, r := range rs {
+		if err := h.hs.Remind(h.ctx, jobs.ReminderPayload{ReminderID: r.ID, Due: r.DueAt.Unix()}); err != nil {
+			h.t.Fatalf("remind %d: %v", r.ID, err)
+		}
+	}
+	h.drain()
+}
+
+func (h *harness) kinds(to string) []duban.MessageKind {
+	var out []duban.MessageKind
+	for _, s := range h.rec.all() {
+		if s.To == to {
+			out = append(out, s.Msg.Kind)
+		}
+	}
+	return out
+}

@@ -1,0 +1,407 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/notifier"
+	"github.com/cityhall/duban/storage"
+	"github.com/cityhall/duban/storage/storagetest"
+)
+
+func TestRegister_TellsHeadAtOnceAndSchedulesFutureOffsets(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		start := time.Date(2026, 12, 4, 9, 30, 0, 0, sh) // 3 days ahead: the 168h offset is past
+		hr := h.register("(2026)沪01行初1号", start)
+		h.drain()
+		got := h.rec.all()
+		if len(got) != 1 || got[0].To != "张局长" || got[0].Channel != duban.ChannelTelegram || got[0].Msg.Kind != duban.MsgNotice {
+			t.Fatalf("sent %+v, want one Telegram notice to the head", got)
+		}
+		for _, want := range []string{"(2026)沪01行初1号", "市中级人民法院", "第三法庭", "王某", "行政处罚", "市公安局", "09:30"} {
+			if !strings.Contains(got[0].Msg.Text, want) {
+				t.Errorf("notice lacks %q: %s", want, got[0].Msg.Text)
+			}
+		}
+		if len(got[0].Msg.Buttons) == 0 || !strings.Contains(got[0].Msg.Buttons[0][0].Label, "确认") {
+			t.Errorf("first button = %+v, want a label with 确认", got[0].Msg.Buttons)
+		}
+		rs, err := s.RemindersOfHearing(h.ctx, hr.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dues []string
+		for _, r := range rs {
+			dues = append(dues, string(r.Kind)+"@"+r.DueAt.In(sh).Format("01-02 15:04"))
+			tasks, _ := h.insp.GetTaskInfo(jobs.QueueName, jobs.ReminderTaskID(r))
+			if tasks == nil {
+				t.Errorf("no task %s", jobs.ReminderTaskID(r))
+			}
+		}
+		want := []string{"reminder@12-01 09:30", "reminder@12-03 09:30", "escalation@12-03 09:30", "reminder@12-04 07:30", "outcome@12-04 13:30"}
+		if !slices.Equal(dues, want) {
+			t.Errorf("steps = %v, want %v", dues, want)
+		}
+	})
+}
+
+func TestRegister_SameNoticeAnswersExistingAndBadNoticeChangesNothing(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	start := time.Date(2026, 12, 4, 9, 30, 0, 0, sh)
+	first := h.register("A-1", start)
+	again, created, err := h.hs.Register(h.ctx, staffActor(h), duban.Notice{CaseNumber: "A-1", Court: "x", Agencies: []string{"GA"},
+		StartsAt: start, Plaintiff: "x", Cause: "x"})
+	if err != nil || created || again.ID != first.ID {
+		t.Fatalf("again: id %d created %v err %v, want existing %d", again.ID, created, err, first.ID)
+	}
+	bad := []struct {
+		name  string
+		n     duban.Notice
+		field string
+	}{
+		{"unknown agency", duban.Notice{CaseNumber: "B", Court: "c", Agencies: []string{"NOPE"}, StartsAt: start, Plaintiff: "p", Cause: "c"}, "agency"},
+		{"past", duban.Notice{CaseNumber: "B", Court: "c", Agencies: []string{"GA"}, StartsAt: h.clock.Now().Add(-time.Hour), Plaintiff: "p", Cause: "c"}, "starts_at"},
+		{"missing court", duban.Notice{CaseNumber: "B", Agencies: []string{"GA"}, StartsAt: start, Plaintiff: "p", Cause: "c"}, "court"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := h.hs.Register(h.ctx, staffActor(h), tt.n)
+			var ve *duban.ValidationError
+			if !errors.As(err, &ve) || ve.Details[0].Field != tt.field {
+				t.Fatalf("err = %v, want invalid %s", err, tt.field)
+			}
+		})
+	}
+	hs, _ := h.store.Hearings(h.ctx, storage.HearingFilter{})
+	if len(hs) != 1 {
+		t.Errorf("%d hearings stored, want 1", len(hs))
+	}
+	if _, _, err := h.hs.Register(h.ctx, jobs.Actor{Person: h.head}, duban.Notice{}); !errors.Is(err, duban.ErrForbidden) {
+		t.Errorf("a head registering: %v, want forbidden", err)
+	}
+}
+
+func TestRemind_AfterAnswerSaysWhatWasAnsweredAndStaleTasksDoNothing(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	start := time.Date(2026, 12, 4, 9, 30, 0, 0, sh)
+	hr := h.register("C-1", start)
+	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.head}, jobs.AnswerRequest{HearingAgencyID: hr.Agencies[0].ID, Answer: duban.AnswerConfirmed}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(time.Date(2026, 12, 1, 9, 30, 0, 0, sh))
+	h.fire()
+	rs, _ := h.store.RemindersOfHearing(h.ctx, hr.ID)
+	// The same task again, and a task for a due time the row no longer has.
+	_ = h.hs.Remind(h.ctx, jobs.ReminderPayload{ReminderID: rs[0].ID, Due: rs[0].DueAt.Unix()})
+	_ = h.hs.Remind(h.ctx, jobs.ReminderPayload{ReminderID: rs[1].ID, Due: rs[1].DueAt.Unix() - 3600})
+	h.drain()
+	got := h.kinds("张局长")
+	if !slices.Equal(got, []duban.MessageKind{duban.MsgNotice, duban.MsgReminder}) {
+		t.Fatalf("head got %v, want notice then one reminder", got)
+	}
+	last := h.rec.all()[1].Msg.Text
+	if !strings.Contains(last, "已确认") {
+		t.Errorf("reminder does not say the head confirmed: %s", last)
+	}
+}
+
+func TestReschedule_MovesPendingRemindersAndTellsHeads(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		hr := h.register("D-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+		old, _ := s.RemindersOfHearing(h.ctx, hr.ID)
+		newStart := time.Date(2026, 12, 10, 14, 0, 0, 0, sh)
+		if _, err := h.hs.Reschedule(h.ctx, staffActor(h), hr.ID, newStart); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range old {
+			if info, _ := h.insp.GetTaskInfo(jobs.QueueName, jobs.ReminderTaskID(r)); info != nil {
+				t.Errorf("old task %s still queued", jobs.ReminderTaskID(r))
+			}
+			// A stale task that escaped deletion does nothing.
+			if err := h.hs.Remind(h.ctx, jobs.ReminderPayload{ReminderID: r.ID, Due: r.DueAt.Unix()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.drain()
+		if got := h.kinds("张局长"); !slices.Equal(got, []duban.MessageKind{duban.MsgNotice, duban.MsgReschedule}) {
+			t.Fatalf("head got %v, want notice and reschedule only", got)
+		}
+		if txt := h.rec.all()[1].Msg.Text; !strings.Contains(txt, "14:00") {
+			t.Errorf("reschedule lacks the new time: %s", txt)
+		}
+		all, _ := s.RemindersOfHearing(h.ctx, hr.ID)
+		for _, r := range all {
+			if r.Status == duban.ReminderPending && r.DueAt.Before(newStart.Add(-168*time.Hour)) {
+				t.Errorf("pending step %s at %s belongs to the old time", r.Kind, r.DueAt)
+			}
+		}
+		// Walk the clock through the old hearing day: nothing of the old time is sent.
+		h.clock.Set(time.Date(2026, 12, 4, 14, 0, 0, 0, sh))
+		h.fire()
+		for _, m := range h.rec.all()[2:] {
+			if strings.Contains(m.Msg.Text, "12月4日") || strings.Contains(m.Msg.Text, "12-04") {
+				t.Errorf("a message of the old time was sent: %s", m.Msg.Text)
+			}
+		}
+	})
+}
+
+func TestCancel_WithdrawsEveryReminder(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	hr := h.register("E-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	if _, err := h.hs.Cancel(h.ctx, staffActor(h), hr.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(time.Date(2026, 12, 5, 0, 0, 0, 0, sh))
+	h.fire()
+	if got := h.kinds("张局长"); !slices.Equal(got, []duban.MessageKind{duban.MsgNotice, duban.MsgCancel}) {
+		t.Fatalf("head got %v, want notice and cancel only", got)
+	}
+	if got := h.kinds("赵监督"); len(got) != 0 {
+		t.Errorf("supervisor got %v for a cancelled hearing", got)
+	}
+	if _, err := h.hs.Reschedule(h.ctx, staffActor(h), hr.ID, time.Date(2026, 12, 9, 9, 0, 0, 0, sh)); !errors.Is(err, duban.ErrConflict) {
+		t.Errorf("reschedule after cancel: %v, want conflict", err)
+	}
+}
+
+func TestEscalation_OnlyWhileUnanswered(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	silent := h.register("F-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	b := storagetest.Agency(t, h.store, "GOV", "市政府")
+	chat := int64(2002)
+	govHead := storagetest.Person(t, h.store, duban.Person{Name: "陈市长", AgencyID: &b.ID, Roles: duban.Roles{duban.RoleAgencyHead}, TelegramChatID: &chat, TelegramUserID: &chat})
+	answered := h.register("F-2", time.Date(2026, 12, 4, 9, 30, 0, 0, sh), "GOV")
+	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: govHead}, jobs.AnswerRequest{HearingAgencyID: answered.Agencies[0].ID,
+		Answer: duban.AnswerDelegated, DelegateName: "李四", DelegateReason: "出差"}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(time.Date(2026, 12, 3, 9, 30, 0, 0, sh))
+	h.fire()
+	var esc []sent
+	for _, m := range h.rec.all() {
+		if m.Msg.Kind == duban.MsgEscalation {
+			esc = append(esc, m)
+		}
+	}
+	if len(esc) != 2 {
+		t.Fatalf("escalations %+v, want one each to staff and supervisor", esc)
+	}
+	for _, m := range esc {
+		if m.Msg.Ref != silent.CaseNumber {
+			t.Errorf("escalated %s, want only the unanswered %s", m.Msg.Ref, silent.CaseNumber)
+		}
+	}
+	if en := esc[1]; en.To != "赵监督" || !strings.Contains(en.Msg.Text, "张局长") {
+		t.Errorf("supervisor's escalation %+v", en)
+	}
+}
+
+func TestHeadWithoutChannel_EscalatedAtOnce(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	delete(h.outbox.Senders, duban.ChannelConsole) // only Telegram: staff and supervisors unreachable, head too
+	ag := storagetest.Agency(t, h.store, "NOCH", "无渠道局")
+	storagetest.Person(t, h.store, duban.Person{Name: "无名局长", AgencyID: &ag.ID, Roles: duban.Roles{duban.RoleAgencyHead}})
+	chat := int64(3003)
+	storagetest.Person(t, h.store, duban.Person{Name: "在线监督", Roles: duban.Roles{duban.RoleSupervisor}, TelegramChatID: &chat})
+	hr := h.register("G-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh), "NOCH")
+	h.fire() // the escalation step is due now
+	got := h.kinds("在线监督")
+	if !slices.Equal(got, []duban.MessageKind{duban.MsgEscalation}) {
+		t.Fatalf("supervisor got %v, want an escalation at once", got)
+	}
+	if txt := h.rec.all()[0].Msg.Text; !strings.Contains(txt, "无名局长") {
+		t.Errorf("escalation does not name the head: %s", txt)
+	}
+	_ = hr
+}
+
+func TestAnswer_OnlyTheHeadOrASupervisorAndUntilTheHearing(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	hr := h.register("H-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	ha := hr.Agencies[0].ID
+	req := jobs.AnswerRequest{HearingAgencyID: ha, Answer: duban.AnswerConfirmed}
+	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.other}, req); !errors.Is(err, duban.ErrForbidden) {
+		t.Errorf("handler answering: %v, want forbidden", err)
+	}
+	got, _ := h.store.HearingAgencyByID(h.ctx, ha)
+	if got.Answer != duban.AnswerNone {
+		t.Fatalf("answer changed to %s by someone else", got.Answer)
+	}
+	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.sup}, req); err != nil {
+		t.Errorf("supervisor answering: %v", err)
+	}
+	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.head}, jobs.AnswerRequest{HearingAgencyID: ha, Answer: duban.AnswerDelegated, DelegateName: "李四"}); !errors.Is(err, duban.ErrInvalid) {
+		t.Errorf("delegation without a reason: %v, want invalid", err)
+	}
+	h.clock.Set(time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.head}, req); !errors.Is(err, duban.ErrConflict) {
+		t.Errorf("answer at the start: %v, want conflict", err)
+	}
+}
+
+func TestOutcome_AskedAfterTheStartAndCountedInTheReport(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		hr := h.register("I-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+		if _, err := h.hs.RecordOutcome(h.ctx, staffActor(h), hr.ID, "", duban.AttendanceHead); !errors.Is(err, duban.ErrConflict) {
+			t.Errorf("outcome before the start: %v, want conflict", err)
+		}
+		h.clock.Set(time.Date(2026, 12, 4, 13, 30, 0, 0, sh))
+		h.fire()
+		var req *sent
+		for _, m := range h.rec.all() {
+			if m.Msg.Kind == duban.MsgOutcomeRequest {
+				req = &m
+			}
+		}
+		if req == nil || req.To != "小刘" || len(req.Msg.Buttons[0]) != 3 {
+			t.Fatalf("outcome request %+v, want one to staff with three buttons", req)
+		}
+		cb, err := duban.ParseCallback(req.Msg.Buttons[0][0].Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := h.hs.RecordOutcomeFor(h.ctx, jobs.Actor{Person: h.head}, cb.HearingAgencyID, cb.Attendance); !errors.Is(err, duban.ErrForbidden) {
+			t.Errorf("head recording own outcome: %v, want forbidden", err)
+		}
+		got, _, err := h.hs.RecordOutcomeFor(h.ctx, staffActor(h), cb.HearingAgencyID, cb.Attendance)
+		if err != nil || got.Status != duban.HearingHeld {
+			t.Fatalf("outcome: %v status %s", err, got.Status)
+		}
+		rows, err := s.Appearance(h.ctx, time.Date(2026, 12, 1, 0, 0, 0, 0, sh), time.Date(2027, 1, 1, 0, 0, 0, 0, sh))
+		if err != nil || len(rows) != 1 || rows[0].Held != 1 || rows[0].Head != 1 {
+			t.Fatalf("appearance %+v, %v", rows, err)
+		}
+	})
+}
+
+func TestDeliver_RateLimitIsWaitedOutNotCountedAsFailure(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	calls := 0
+	h.rec.fail = func(duban.Channel, duban.Address) error {
+		calls++
+		if calls == 1 {
+			return &notifier.RateLimitError{Channel: duban.ChannelTelegram, RetryAfter: 7 * time.Second}
+		}
+		return nil
+	}
+	h.register("J-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	ds, _ := h.store.QueuedDeliveries(h.ctx, 10)
+	err := h.outbox.Deliver(h.ctx, ds[0].ID)
+	if jobs.IsFailure(err) {
+		t.Fatalf("rate limit counted as failure: %v", err)
+	}
+	if d := jobs.RetryDelay(0, err, nil); d != 7*time.Second {
+		t.Errorf("retry delay %s, want the provider's 7s", d)
+	}
+	d, _ := h.store.DeliveryByID(h.ctx, ds[0].ID)
+	if d.Status != duban.DeliveryQueued {
+		t.Errorf("status %s after 429, want queued", d.Status)
+	}
+	if err := h.outbox.Deliver(h.ctx, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = h.store.DeliveryByID(h.ctx, ds[0].ID)
+	if d.Status != duban.DeliverySent || d.Attempts != 2 {
+		t.Errorf("after retry: %s after %d attempts", d.Status, d.Attempts)
+	}
+}
+
+func TestDeliver_PermanentErrorTriesTheNextChannel(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h.rec.fail = func(ch duban.Channel, _ duban.Address) error {
+		if ch == duban.ChannelTelegram {
+			return &notifier.PermanentError{Channel: duban.ChannelTelegram, Err: errors.New("Forbidden: bot was blocked by the user")}
+		}
+		return nil
+	}
+	h.register("K-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	h.drain()
+	got := h.rec.all()
+	if len(got) != 1 || got[0].Channel != duban.ChannelConsole || got[0].To != "张局长" {
+		t.Fatalf("sent %+v, want the notice on the next channel", got)
+	}
+	failed, _ := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Status: duban.DeliveryFailed})
+	if len(failed) != 1 || !strings.Contains(failed[0].Error, "blocked") {
+		t.Errorf("failed deliveries %+v, want the Telegram one with its error", failed)
+	}
+}
+
+func TestDeliver_CrashBetweenSendAndRecordIsReportedNotResent(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h.rec.fail = func(duban.Channel, duban.Address) error { panic("killed after the provider took the message") }
+	h.register("L-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	ds, _ := h.store.QueuedDeliveries(h.ctx, 10)
+	func() {
+		defer func() { _ = recover() }()
+		_ = h.outbox.Deliver(h.ctx, ds[0].ID)
+	}()
+	h.rec.fail = nil
+	if err := h.outbox.Deliver(h.ctx, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.rec.all()); n != 0 {
+		t.Fatalf("%d messages sent again after the crash", n)
+	}
+	rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
+	h.clock.Advance(2 * time.Minute)
+	st, err := rc.Reconcile(h.ctx)
+	if err != nil || st.Uncertain != 1 || st.Deliveries != 0 {
+		t.Fatalf("reconcile %+v %v, want one uncertain delivery, none re-enqueued", st, err)
+	}
+	sending, _ := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Status: duban.DeliverySending})
+	if len(sending) != 1 {
+		t.Fatalf("%d sending rows listed, want 1", len(sending))
+	}
+	if err := h.store.ResendDelivery(h.ctx, sending[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if n := len(h.rec.all()); n != 1 {
+		t.Errorf("%d sent after an operator's resend, want 1", n)
+	}
+}
+
+func TestReconcile_RebuildsTasksAfterRedisIsFlushed(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	hr := h.register("M-1", time.Date(2026, 12, 1, 11, 0, 0, 0, sh)) // 2 h ahead: the 2h offset is now
+	h.redis.Mini.FlushAll()
+	rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: 2 * time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
+	st, err := rc.Reconcile(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Deliveries != 1 {
+		t.Errorf("re-enqueued %d deliveries, want the notice", st.Deliveries)
+	}
+	rs, _ := h.store.RemindersOfHearing(h.ctx, hr.ID)
+	for _, r := range rs {
+		due := r.DueAt.Before(h.clock.Now().Add(4 * time.Minute))
+		// The inspector's queue registry was flushed too; look at the task key.
+		present := h.redis.Mini.Exists("asynq:{default}:t:" + jobs.ReminderTaskID(r))
+		if due != present {
+			t.Errorf("%s due %s: task present %v", r.Kind, r.DueAt.In(sh), present)
+		}
+	}
+	// A second pass finds every task there and enqueues nothing twice.
+	if _, err := rc.Reconcile(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := h.redis.Mini.ZMembers("asynq:{default}:scheduled"); len(n) != 1 {
+		t.Errorf("scheduled tasks %v, want the escalation once", n)
+	}
+}
+
+var _ = context.Background
+var _ = asynq.SkipRetry
