@@ -195,7 +195,7 @@ func (a *App) senders(cfg configs.Config, opts Options) (notifier.Senders, *tgbo
 	if cfg.SlackEnabled() {
 		sc = slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAPIURL(cfg.SlackAPIURL),
 			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}))
-		s[duban.ChannelSlack] = notifier.NewSlack(sc)
+		s[duban.ChannelSlack] = notifier.NewSlack(sc, notifier.WithSlackSecrets(cfg.SlackBotToken.Reveal()))
 	}
 	if cfg.WebhookEnabled() {
 		s[duban.ChannelWebhook] = notifier.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret.Reveal(), &http.Client{Timeout: 15 * time.Second})

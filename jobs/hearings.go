@@ -15,14 +15,14 @@ import (
 // Hearings holds the use cases of court-hearing reminders: each writes its
 // rows in one transaction and enqueues tasks after the commit.
 type Hearings struct {
-	Store    *storage.Store
-	Queue    *Queue
-	Outbox   *Outbox
-	Render   Renderer
-	Policy   duban.Policy
-	Clock    duban.Clock
-	Log      *slog.Logger
-	Metrics  *Metrics
+	Store   *storage.Store
+	Queue   *Queue
+	Outbox  *Outbox
+	Render  Renderer
+	Policy  duban.Policy
+	Clock   duban.Clock
+	Log     *slog.Logger
+	Metrics *Metrics
 }
 
 // Actor is who acts: a person, or a system name (the bootstrap admin, the

@@ -154,4 +154,3 @@ func headNames(heads []duban.Person) string {
 	}
 	return s
 }
-
