@@ -123,9 +123,12 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 		_ = o.Store.DeliveryFailed(ctx, d.ID, "unreadable payload")
 		return fmt.Errorf("jobs: delivery %d payload: %w", d.ID, asynq.SkipRetry)
 	}
+	if !person.Active {
+		return o.Store.DeliveryFailed(ctx, d.ID, "person deactivated")
+	}
 	sender, ok := o.Senders[d.Channel]
-	if !ok || !person.Active {
-		if err := o.Store.DeliveryFailed(ctx, d.ID, "channel turned off or person inactive"); err != nil {
+	if !ok {
+		if err := o.Store.DeliveryFailed(ctx, d.ID, "channel turned off"); err != nil {
 			return err
 		}
 		return o.fallback(ctx, d, person, msg)
@@ -172,12 +175,20 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 // fallback tries the person's next channel after d's; when there is none
 // and the message was a head's, supervisors are told at once.
 func (o *Outbox) fallback(ctx context.Context, d *duban.Delivery, p *duban.Person, msg duban.Message) error {
-	chans := o.Channels(p)
-	i := slices.Index(chans, d.Channel)
-	if i >= 0 && i+1 < len(chans) {
+	// The next channel is the first reachable one after d's in the order;
+	// d's own may have been turned off since.
+	at := slices.Index(o.Order, d.Channel)
+	var nextCh duban.Channel
+	for _, ch := range o.Channels(p) {
+		if slices.Index(o.Order, ch) > at {
+			nextCh = ch
+			break
+		}
+	}
+	if nextCh != "" {
 		base, _, _ := strings.Cut(d.DedupeKey, "|")
 		payload, _ := json.Marshal(msg)
-		next := &duban.Delivery{DedupeKey: base + "|" + string(chans[i+1]), PersonID: p.ID, Channel: chans[i+1], Kind: d.Kind,
+		next := &duban.Delivery{DedupeKey: base + "|" + string(nextCh), PersonID: p.ID, Channel: nextCh, Kind: d.Kind,
 			Ref: d.Ref, Payload: string(payload), ReminderID: d.ReminderID, HearingAgencyID: d.HearingAgencyID}
 		if _, err := o.Store.CreateDelivery(ctx, next); err != nil {
 			return err
