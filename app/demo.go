@@ -12,6 +12,7 @@ import (
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/configs"
 	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/storage"
 )
 
 // DemoConfig turns a configuration into the demo's: the console channel
@@ -54,7 +55,7 @@ func SeedDemo(ctx context.Context, a *App) error {
 		}
 		ids[ag.Code] = got.ID
 	}
-	people, err := a.Store.People(ctx, duban.PeopleFilter{})
+	people, err := a.Store.People(ctx, storage.PeopleFilter{})
 	if err != nil {
 		return err
 	}

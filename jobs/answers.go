@@ -77,6 +77,9 @@ func (hs *Hearings) Answer(ctx context.Context, actor Actor, req AnswerRequest) 
 		if err := tx.SetAnswer(ctx, ha); err != nil {
 			return err
 		}
+		if x := findAgency(h, ha.ID); x != nil {
+			*x = *ha
+		}
 		if ha.DelegatePersonID != nil && (prevDelegate == nil || *prevDelegate != *ha.DelegatePersonID) {
 			// The newly named deputy hears about the hearing at once.
 			dep, err := tx.PersonByID(ctx, *ha.DelegatePersonID)

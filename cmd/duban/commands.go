@@ -20,6 +20,7 @@ import (
 	"github.com/cityhall/duban/app"
 	"github.com/cityhall/duban/configs"
 	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/storage"
 )
 
 const usage = `usage: duban <command> [flags]
@@ -183,7 +184,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 		fmt.Fprintf(out, "person %d created\n", p.ID)
 		return a.Store.Audit(ctx, "cli", "person.create", fmt.Sprintf("person:%d", p.ID), "")
 	case "person list":
-		list, err := a.Store.People(ctx, duban.PeopleFilter{})
+		list, err := a.Store.People(ctx, storage.PeopleFilter{})
 		if err != nil {
 			return err
 		}

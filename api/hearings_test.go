@@ -1,0 +1,275 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cityhall/duban/storage"
+	"github.com/cityhall/duban/storage/storagetest"
+)
+
+func TestCreateHearing_NewIs201AndTheSameNoticeAgainIs200(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		e := newEnv(t, s)
+		first := e.register("(2026)沪01行初1号")
+		var again hearing
+		e.call("POST", "/api/v1/hearings", e.token(e.staff), notice("(2026)沪01行初1号")).want(http.StatusOK).decode(&again)
+		if again.ID != first.ID {
+			t.Errorf("again id %d, want %d", again.ID, first.ID)
+		}
+		if first.StartsAt != "2026-12-04T09:30:00+08:00" || first.Status != "scheduled" || first.Court != "市中级人民法院" ||
+			len(first.Agencies) != 1 || first.Agencies[0].Code != "GA" || first.Agencies[0].Name != "市公安局" ||
+			first.Agencies[0].Answer != "none" || first.Agencies[0].Outcome != nil {
+			t.Errorf("hearing %+v", first)
+		}
+	})
+}
+
+func TestCreateHearing_CoDefendantsAreListedEachWithoutAnswer(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	body := notice("X-2")
+	delete(body, "agency")
+	body["agencies"] = []string{"GA", "SF"}
+	var h hearing
+	e.call("POST", "/api/v1/hearings", e.token(e.sup), body).want(http.StatusCreated).decode(&h)
+	if len(h.Agencies) != 2 || h.Agencies[0].Code != "GA" || h.Agencies[1].Code != "SF" || h.Agencies[0].Answer != "none" || h.Agencies[1].Answer != "none" {
+		t.Errorf("agencies %+v", h.Agencies)
+	}
+	// Both agencies get their own steps; SF has no head, so its reminders name nobody.
+	agencies := map[string]int{}
+	for _, r := range h.Reminders {
+		agencies[r.Agency]++
+		if r.Agency == "SF" && r.Person != "" {
+			t.Errorf("SF reminder names %q", r.Person)
+		}
+	}
+	if agencies["GA"] == 0 || agencies["SF"] == 0 {
+		t.Errorf("reminders per agency %v", agencies)
+	}
+}
+
+func TestCreateHearing_InvalidNoticesAre422NamingTheField(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	with := func(k string, v any) map[string]any {
+		b := notice("BAD-1")
+		if v == nil {
+			delete(b, k)
+		} else {
+			b[k] = v
+		}
+		return b
+	}
+	for _, tt := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"unknown agency", with("agency", "NOPE"), "agency"},
+		{"no agency", with("agency", nil), "agency"},
+		{"time in the past", with("starts_at", "2026-11-30 09:00"), "starts_at"},
+		{"not a time", with("starts_at", "next Tuesday"), "starts_at"},
+		{"missing starts_at", with("starts_at", nil), "starts_at"},
+		{"missing court", with("court", nil), "court"},
+		{"missing case number", with("case_number", nil), "case_number"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.call("POST", "/api/v1/hearings", e.token(e.staff), tt.body).want(http.StatusUnprocessableEntity)
+			if !slices.Contains(r.errorFields(), tt.field) {
+				t.Errorf("details %v, want %s: %s", r.errorFields(), tt.field, r.Body)
+			}
+		})
+	}
+	e.call("POST", "/api/v1/hearings", e.token(e.staff), `{"case_number": "X", `).want(http.StatusBadRequest)
+	r := e.call("POST", "/api/v1/hearings", e.token(e.staff), `{"case_number": "X", "agencies": "GA"}`).want(http.StatusBadRequest)
+	if !strings.Contains(r.obj()["error"].(string), "agencies") {
+		t.Errorf("wrong type error %s", r.Body)
+	}
+	e.call("POST", "/api/v1/hearings", e.token(e.head), notice("BAD-1")).want(http.StatusForbidden)
+	if hs, _ := e.store.Hearings(e.ctx, storage.HearingFilter{}); len(hs) != 0 {
+		t.Errorf("%d hearings stored", len(hs))
+	}
+}
+
+func dues(h hearing, status string) []string {
+	var out []string
+	for _, r := range h.Reminders {
+		if r.Status == status {
+			out = append(out, r.Kind+"@"+r.DueAt)
+		}
+	}
+	return out
+}
+
+func TestGetHearing_ListsRemindersWithDueTimesAndChannel(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	created := e.register("R-1")
+	var h hearing
+	e.call("GET", fmt.Sprintf("/api/v1/hearings/%d", created.ID), e.token(e.head), nil).want(http.StatusOK).decode(&h)
+	want := []string{"reminder@2026-12-01T09:30:00+08:00", "reminder@2026-12-03T09:30:00+08:00", "escalation@2026-12-03T09:30:00+08:00",
+		"reminder@2026-12-04T07:30:00+08:00", "outcome@2026-12-04T13:30:00+08:00"}
+	if got := dues(h, "pending"); !slices.Equal(got, want) {
+		t.Errorf("pending steps %v, want %v", got, want)
+	}
+	for _, r := range h.Reminders {
+		if r.Kind == "reminder" && (r.Agency != "GA" || r.Person != "张局长" || r.Channel != "console") {
+			t.Errorf("reminder %+v, want GA / 张局长 / console", r)
+		}
+	}
+	e.call("GET", "/api/v1/hearings/999", e.token(e.staff), nil).want(http.StatusNotFound)
+	e.call("GET", "/api/v1/hearings/abc", e.token(e.staff), nil).want(http.StatusNotFound)
+}
+
+func TestListHearings_FiltersAndHeadsSeeTheirOwnAgencyOnly(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	e.register("L-1")
+	sf := notice("L-2")
+	sf["agency"], sf["starts_at"] = "SF", "2026-12-08T10:00:00+08:00"
+	e.call("POST", "/api/v1/hearings", e.token(e.staff), sf).want(http.StatusCreated)
+	for _, tt := range []struct {
+		query string
+		token string
+		want  []string
+	}{
+		{"", e.token(e.staff), []string{"L-1", "L-2"}},
+		{"?agency=SF", e.token(e.sup), []string{"L-2"}},
+		{"?from=2026-12-05", e.token(e.staff), []string{"L-2"}},
+		{"?to=2026-12-04", e.token(e.staff), []string{"L-1"}},
+		{"?from=2026-12-04%2009:30&to=2026-12-04%2009:31", e.token(e.staff), []string{"L-1"}},
+		{"?status=cancelled", e.token(e.staff), nil},
+		{"", e.token(e.head), []string{"L-1"}},
+		{"?agency=GA", e.token(e.head), []string{"L-1"}},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			var hs []hearing
+			e.call("GET", "/api/v1/hearings"+tt.query, tt.token, nil).want(http.StatusOK).decode(&hs)
+			var got []string
+			for _, h := range hs {
+				got = append(got, h.CaseNumber)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	e.call("GET", "/api/v1/hearings?agency=SF", e.token(e.head), nil).want(http.StatusForbidden)
+	e.call("GET", "/api/v1/hearings?status=done", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
+	e.call("GET", "/api/v1/hearings?from=soon", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
+	var all []hearing
+	e.call("GET", "/api/v1/hearings?agency=SF", e.token(e.staff), nil).want(http.StatusOK).decode(&all)
+	e.call("GET", fmt.Sprintf("/api/v1/hearings/%d", all[0].ID), e.token(e.head), nil).want(http.StatusForbidden)
+}
+
+func TestPatchHearing_StartsAtMovesReminders(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		e := newEnv(t, s)
+		h := e.register("P-1")
+		path := fmt.Sprintf("/api/v1/hearings/%d", h.ID)
+		var moved hearing
+		e.call("PATCH", path, e.token(e.staff), map[string]any{"starts_at": "2026-12-10 14:00", "courtroom": "第一法庭"}).want(http.StatusOK).decode(&moved)
+		if moved.StartsAt != "2026-12-10T14:00:00+08:00" || moved.Courtroom != "第一法庭" {
+			t.Errorf("moved %s in %s", moved.StartsAt, moved.Courtroom)
+		}
+		if got := len(dues(moved, "cancelled")); got != 5 {
+			t.Errorf("%d cancelled steps, want the old 5", got)
+		}
+		want := []string{"reminder@2026-12-07T14:00:00+08:00", "reminder@2026-12-09T14:00:00+08:00", "escalation@2026-12-09T14:00:00+08:00",
+			"reminder@2026-12-10T12:00:00+08:00", "outcome@2026-12-10T18:00:00+08:00"}
+		if got := dues(moved, "pending"); !slices.Equal(got, want) {
+			t.Errorf("pending %v, want %v", got, want)
+		}
+		e.call("PATCH", path, e.token(e.staff), map[string]any{"starts_at": "2026-11-01 14:00"}).want(http.StatusUnprocessableEntity)
+		e.call("PATCH", path, e.token(e.staff), map[string]any{"status": "held"}).want(http.StatusUnprocessableEntity)
+		e.call("PATCH", path, e.token(e.staff), map[string]any{}).want(http.StatusUnprocessableEntity)
+		e.call("PATCH", path, e.token(e.head), map[string]any{"courtroom": "x"}).want(http.StatusForbidden)
+	})
+}
+
+func TestPatchHearing_CancelThenChangesAre409WithAllowed(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := e.register("C-1")
+	path := fmt.Sprintf("/api/v1/hearings/%d", h.ID)
+	var cancelled hearing
+	e.call("PATCH", path, e.token(e.staff), map[string]any{"status": "cancelled"}).want(http.StatusOK).decode(&cancelled)
+	if cancelled.Status != "cancelled" || len(dues(cancelled, "pending")) != 0 {
+		t.Errorf("status %s, pending %v", cancelled.Status, dues(cancelled, "pending"))
+	}
+	for _, body := range []map[string]any{{"starts_at": "2026-12-10 14:00"}, {"courtroom": "第二法庭"}} {
+		r := e.call("PATCH", path, e.token(e.staff), body).want(http.StatusConflict)
+		if allowed, ok := r.obj()["allowed"].([]any); !ok || allowed == nil {
+			t.Errorf("409 body %s, want an allowed array", r.Body)
+		}
+	}
+	e.call("POST", path+"/outcome", e.token(e.staff), map[string]any{"attendance": "head"}).want(http.StatusConflict)
+}
+
+func TestOutcome_BeforeStartIs409AfterItHeldAndCounted(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		e := newEnv(t, s)
+		h := e.register("O-1")
+		path := fmt.Sprintf("/api/v1/hearings/%d/outcome", h.ID)
+		r := e.call("POST", path, e.token(e.staff), map[string]any{"attendance": "head"}).want(http.StatusConflict)
+		if _, ok := r.obj()["allowed"].([]any); !ok {
+			t.Errorf("409 without allowed: %s", r.Body)
+		}
+		e.clock.Set(time.Date(2026, 12, 4, 11, 0, 0, 0, sh))
+		e.call("POST", path, e.token(e.staff), map[string]any{"attendance": "maybe"}).want(http.StatusUnprocessableEntity)
+		e.call("POST", path, e.token(e.staff), map[string]any{"agency": "SF", "attendance": "head"}).want(http.StatusUnprocessableEntity)
+		e.call("POST", path, e.token(e.head), map[string]any{"attendance": "head"}).want(http.StatusForbidden)
+		var held hearing
+		e.call("POST", path, e.token(e.staff), map[string]any{"agency": "GA", "attendance": "head"}).want(http.StatusOK).decode(&held)
+		if held.Status != "held" || held.Agencies[0].Outcome == nil || *held.Agencies[0].Outcome != "head" {
+			t.Fatalf("after outcome %+v", held)
+		}
+		var rep struct {
+			From, To string
+			Agencies []struct {
+				Agency, Name             string
+				Held, Head, Deputy, None int
+				Rate                     float64
+			}
+			Total struct {
+				Held, Head int
+				Rate       float64
+			}
+		}
+		e.call("GET", "/api/v1/reports/appearance", e.token(e.sup), nil).want(http.StatusOK).decode(&rep)
+		if rep.From != "2026-01-01" || rep.To != "2026-12-04" || len(rep.Agencies) != 1 || rep.Agencies[0].Agency != "GA" ||
+			rep.Agencies[0].Held != 1 || rep.Agencies[0].Head != 1 || rep.Agencies[0].Rate != 1 || rep.Total.Rate != 1 {
+			t.Errorf("report %+v", rep)
+		}
+		e.call("GET", "/api/v1/reports/appearance?from=2026-12-05&to=2026-12-31", e.token(e.staff), nil).want(http.StatusOK).decode(&rep)
+		if len(rep.Agencies) != 0 || rep.Total.Held != 0 || rep.Total.Rate != 0 {
+			t.Errorf("report after the hearing %+v", rep)
+		}
+		e.call("GET", "/api/v1/reports/appearance?from=2026-12-05&to=2026-12-01", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
+		e.call("GET", "/api/v1/reports/appearance?from=2026/12/05", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
+		e.call("GET", "/api/v1/reports/appearance", e.token(e.head), nil).want(http.StatusForbidden)
+	})
+}
+
+func TestAnswer_HeadConfirmsOrDelegatesOwnAgencyOnly(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	body := notice("A-1")
+	delete(body, "agency")
+	body["agencies"] = []string{"GA", "SF"}
+	var h hearing
+	e.call("POST", "/api/v1/hearings", e.token(e.staff), body).want(http.StatusCreated).decode(&h)
+	path := fmt.Sprintf("/api/v1/hearings/%d/answer", h.ID)
+	e.call("POST", path, e.token(e.head), map[string]any{"answer": "confirmed"}).want(http.StatusOK).decode(&h)
+	if h.Agencies[0].Answer != "confirmed" || h.Agencies[1].Answer != "none" {
+		t.Errorf("answers %+v", h.Agencies)
+	}
+	e.call("POST", path, e.token(e.head), map[string]any{"agency": "SF", "answer": "confirmed"}).want(http.StatusForbidden)
+	e.call("POST", path, e.token(e.head), map[string]any{"agency": "GA", "answer": "delegated"}).want(http.StatusUnprocessableEntity)
+	e.call("POST", path, e.token(e.head), map[string]any{"agency": "GA", "answer": "delegated",
+		"delegate": map[string]string{"name": "李副局长", "reason": "出差"}}).want(http.StatusOK).decode(&h)
+	if d := h.Agencies[0].Delegate; h.Agencies[0].Answer != "delegated" || d == nil || d.Name != "李副局长" || d.Reason != "出差" {
+		t.Errorf("delegated %+v", h.Agencies[0])
+	}
+	e.call("POST", path, e.token(e.sup), map[string]any{"agency": "NOPE", "answer": "confirmed"}).want(http.StatusUnprocessableEntity)
+	e.call("POST", path, e.token(e.sup), map[string]any{"answer": "confirmed"}).want(http.StatusUnprocessableEntity)
+}
