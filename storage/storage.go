@@ -149,6 +149,10 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
+	// A panic in fn (recovered by asynq or net/http) must not leave the
+	// transaction open: on SQLite it would hold the write lock for good.
+	// After Commit, Rollback is a no-op.
+	defer func() { _ = tx.Rollback() }()
 	t := *s
 	t.q = tx
 	t.inTx = true
