@@ -57,6 +57,7 @@ type running struct {
 	*app.App
 	stop func()
 	done chan error
+	once sync.Once
 	out  *syncBuffer
 }
 
@@ -94,16 +95,17 @@ func boot(t testing.TB, cfg configs.Config, opts app.Options) *running {
 
 // shutdown stops the app and waits for it, once.
 func (r *running) shutdown(t testing.TB) {
-	r.stop()
-	select {
-	case err, ok := <-r.done:
-		if ok && err != nil {
-			t.Errorf("Run: %v", err)
+	r.once.Do(func() {
+		r.stop()
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("app did not stop within 30s")
 		}
-		close(r.done)
-	case <-time.After(30 * time.Second):
-		t.Error("app did not stop within 30s")
-	}
+	})
 }
 
 // syncBuffer is a bytes.Buffer safe for the console channel's writes.
