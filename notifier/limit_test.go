@@ -91,7 +91,7 @@ func TestTelegramLimiter_BusyChatDoesNotHoldUpOthers(t *testing.T) {
 	}
 	// Chat 1's refusal gave its global slot back: chat 2 gets the very next
 	// one, 1/30 s after chat 1's first message.
-	if _, d, ok := l.reserve(2); !ok || d > time.Duration(float64(time.Second)/telegramGlobalPerSecond)+time.Millisecond {
+	if _, d, ok := l.reserve(2); !ok || d > globalInterval+time.Millisecond {
 		t.Errorf("chat 2: ok=%v wait=%v; want a slot one global interval away", ok, d)
 	}
 }
@@ -109,7 +109,7 @@ func TestTelegramLimiter_CancelGivesTheSlotBack(t *testing.T) {
 	}
 	// Chat 2's own slot is free again too.
 	clock.Advance(time.Second)
-	if _, d, ok := l.reserve(2); !ok || d > time.Duration(float64(time.Second)/telegramGlobalPerSecond)+time.Millisecond {
+	if _, d, ok := l.reserve(2); !ok || d > globalInterval+time.Millisecond {
 		t.Errorf("chat 2 after cancel: ok=%v wait=%v", ok, d)
 	}
 }
@@ -199,3 +199,6 @@ func TestKeyedLimiter_ReadyAtReservesNothing(t *testing.T) {
 		t.Error("ReadyAt created a key")
 	}
 }
+
+// globalInterval is the spacing of the global Telegram limit.
+var globalInterval = time.Duration(float64(time.Second) / telegramGlobalPerSecond)
