@@ -201,4 +201,6 @@ func TestKeyedLimiter_ReadyAtReservesNothing(t *testing.T) {
 }
 
 // globalInterval is the spacing of the global Telegram limit.
-var globalInterval = time.Duration(float64(time.Second) / float64(telegramGlobalPerSecond))
+var globalPerSecond float64 = telegramGlobalPerSecond
+
+var globalInterval = time.Duration(float64(time.Second) / globalPerSecond)
