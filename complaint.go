@@ -353,8 +353,21 @@ type Complaint struct {
 	ReporterChatID *int64 `db:"reporter_chat_id" json:"reporter_chat_id,omitempty"` // Telegram chat the reporter is told in
 	Anonymous      bool   `db:"anonymous" json:"anonymous"`                         // followed only through the tracking code
 
-	Outlet string `db:"outlet" json:"outlet,omitempty"` // the media outlet, for SourceMedia
-	Link   string `db:"link" json:"link,omitempty"`     // the article or post
+	ReporterLocale string `db:"reporter_locale" json:"-"` // the language the reporter is told in
+
+	AgencyText string     `db:"agency_text" json:"agency_text,omitempty"` // an agency named by the reporter but not known to duban
+	Outlet     string     `db:"outlet" json:"outlet,omitempty"`           // the media outlet, for SourceMedia
+	Link       string     `db:"link" json:"link,omitempty"`               // the article or post
+	Headline   string     `db:"headline" json:"headline,omitempty"`       // the media report's headline
+	ClosedAt   *time.Time `db:"closed_at" json:"closed_at,omitempty"`
+
+	// The supervision channel's message about this complaint, updated in
+	// place as it moves.
+	SlackChannel string `db:"slack_channel" json:"-"`
+	SlackTS      string `db:"slack_ts" json:"-"`
+	// ContactErasedAt is when the reporter's identity was erased, a
+	// configured time after closing.
+	ContactErasedAt *time.Time `db:"contact_erased_at" json:"-"`
 
 	AssignedAt *time.Time `db:"assigned_at" json:"assigned_at,omitempty"`
 	DueAt      *time.Time `db:"due_at" json:"due_at"` // end of the current time limit; null before assignment
