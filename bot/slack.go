@@ -1,0 +1,221 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/redact"
+	"github.com/cityhall/duban/storage"
+)
+
+// sourceSlack names Slack's request ids in processed_updates.
+const sourceSlack = "slack"
+
+// replyTimeout bounds the messages posted after a request was answered.
+const replyTimeout = 30 * time.Second
+
+// SlackDeps is what the Slack app needs.
+type SlackDeps struct {
+	Client        *slack.Client // slack.New(botToken, slack.OptionAPIURL(APIURL)), made by the caller
+	APIURL        string        // the Web API base URL of Client, for the Socket Mode client; empty is Slack's
+	SigningSecret string        // verifies every HTTP request from Slack
+	Store         *storage.Store
+	Hearings      *jobs.Hearings
+	T             *i18n.Bundle
+	Clock         duban.Clock
+	Loc           *time.Location // local time of the courts, for the times typed in modals
+	Log           *slog.Logger
+	// HTTPClient posts to response_url; a client with a 10-second timeout
+	// when nil.
+	HTTPClient *http.Client
+}
+
+// Slack serves the Slack app: the /duban command, the buttons of reminder
+// direct messages and the modals they open, over HTTP (CommandsHandler,
+// InteractionsHandler, EventsHandler) or Socket Mode (RunSocketMode), both
+// through the same functions.
+type Slack struct {
+	client   *slack.Client
+	apiURL   string
+	secret   string
+	store    *storage.Store
+	hearings *jobs.Hearings
+	t        *i18n.Bundle
+	clock    duban.Clock
+	loc      *time.Location
+	log      *slog.Logger
+	http     *http.Client
+}
+
+// NewSlack returns the Slack app of d.
+func NewSlack(d SlackDeps) *Slack {
+	s := &Slack{client: d.Client, apiURL: d.APIURL, secret: d.SigningSecret, store: d.Store, hearings: d.Hearings,
+		t: d.T, clock: d.Clock, loc: d.Loc, log: d.Log, http: d.HTTPClient}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = duban.SystemClock{}
+	}
+	if s.loc == nil {
+		s.loc = time.Local
+	}
+	if s.http == nil {
+		s.http = &http.Client{Timeout: 10 * time.Second}
+	}
+	return s
+}
+
+// verified wraps next with Slack's request signing: the signature over the
+// body and a timestamp within five minutes, checked before anything else
+// (401 otherwise). The body, read once and at most maxBody, is handed to
+// next and restored on the request.
+// https://api.slack.com/authentication/verifying-requests-from-slack
+func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sv, err := slack.NewSecretsVerifier(r.Header, s.secret)
+		if err != nil {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		if _, err := sv.Write(body); err != nil || sv.Ensure() != nil {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next(w, r, body)
+	})
+}
+
+// writeJSON answers v as JSON.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ephemeral is a message only the user who acted sees: the answer to a
+// slash command, or a post to a response_url.
+type ephemeral struct {
+	ResponseType    string `json:"response_type,omitempty"`
+	Text            string `json:"text"`
+	ReplaceOriginal bool   `json:"replace_original"`
+}
+
+func (s *Slack) ephemeral(locale, id string, data map[string]any) *ephemeral {
+	return &ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: escape(s.t.T(locale, id, data))}
+}
+
+// person finds who a Slack user is; nil when nobody is bound to the id.
+func (s *Slack) person(ctx context.Context, st *storage.Store, userID string) (*duban.Person, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	return optional(st.PersonBySlackUser(ctx, userID))
+}
+
+// localeOf is the person's language, zh-CN for anyone else.
+func localeOf(p *duban.Person) string {
+	if p != nil && p.Locale != "" {
+		return p.Locale
+	}
+	return duban.LocaleZH
+}
+
+// slackEscaper escapes what Slack reads as markup in text.
+// https://api.slack.com/reference/surfaces/formatting#escaping
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// escape keeps names and case text from mentioning @channel or forging links.
+func escape(s string) string { return slackEscaper.Replace(s) }
+
+// later runs fns after the request was answered (Slack wants an answer
+// within three seconds), each failure logged.
+func (s *Slack) later(fns ...func(ctx context.Context) error) {
+	if len(fns) == 0 {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), replyTimeout)
+		defer cancel()
+		for _, f := range fns {
+			if err := f(ctx); err != nil {
+				s.log.Warn("slack: reply failed", slog.Any("error", err))
+			}
+		}
+	}()
+}
+
+// respond posts msg to a response_url. The URL is a credential for a while,
+// so it is masked from the error.
+func (s *Slack) respond(url string, msg *ephemeral) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if url == "" {
+			return nil
+		}
+		wm := &slack.WebhookMessage{Text: msg.Text, ResponseType: msg.ResponseType, ReplaceOriginal: msg.ReplaceOriginal}
+		if err := slack.PostWebhookCustomHTTPContext(ctx, url, s.http, wm); err != nil {
+			return redact.Error(fmt.Errorf("slack: post to response_url: %w", err), url)
+		}
+		return nil
+	}
+}
+
+// direct posts text to a user's direct messages with the app.
+func (s *Slack) direct(userID, text string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if _, _, err := s.client.PostMessageContext(ctx, userID, slack.MsgOptionText(escape(text), false)); err != nil {
+			return fmt.Errorf("slack: post message to %s: %w", userID, err)
+		}
+		return nil
+	}
+}
+
+// markOnce runs fn in one transaction with the request's id recorded, and
+// reports false, running nothing, when the id was recorded already. An
+// errUndo from fn rolls fn's effects back and records the id alone.
+func (s *Slack) markOnce(ctx context.Context, id string, fn func(tx *storage.Store) error) (bool, error) {
+	fresh := false
+	err := s.store.InTx(ctx, func(tx *storage.Store) error {
+		var err error
+		if fresh, err = tx.MarkProcessed(ctx, sourceSlack, id); err != nil || !fresh {
+			return err
+		}
+		return fn(tx)
+	})
+	if errors.Is(err, errUndo) {
+		err = s.store.InTx(ctx, func(tx *storage.Store) error {
+			var err error
+			fresh, err = tx.MarkProcessed(ctx, sourceSlack, id)
+			return err
+		})
+	}
+	return fresh, err
+}

@@ -1,0 +1,276 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"unicode"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/redact"
+	"github.com/cityhall/duban/storage"
+)
+
+// sourceTelegram names Telegram's update ids in processed_updates.
+const sourceTelegram = "telegram"
+
+// TelegramDeps is what the Telegram bot needs.
+type TelegramDeps struct {
+	API      *tgbotapi.BotAPI // created by the caller with NewBotAPIWithAPIEndpoint
+	Token    string           // the bot token, only to redact it from errors and logs
+	Store    *storage.Store
+	Hearings *jobs.Hearings
+	T        *i18n.Bundle
+	Clock    duban.Clock
+	Log      *slog.Logger
+}
+
+// Telegram handles the updates of the one Telegram bot: /start CODE binds a
+// chat, reminder buttons answer hearings, and everything else gets help.
+// Updates arrive by long polling (Poll) or a webhook (WebhookHandler).
+type Telegram struct {
+	api      *tgbotapi.BotAPI
+	token    string
+	store    *storage.Store
+	hearings *jobs.Hearings
+	t        *i18n.Bundle
+	clock    duban.Clock
+	log      *slog.Logger
+}
+
+// NewTelegram returns the Telegram bot of d.
+func NewTelegram(d TelegramDeps) *Telegram {
+	log := d.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clock := d.Clock
+	if clock == nil {
+		clock = duban.SystemClock{}
+	}
+	return &Telegram{api: d.API, token: d.Token, store: d.Store, hearings: d.Hearings, t: d.T, clock: clock, log: log}
+}
+
+// replies are the Bot API calls answering one update, made after it is
+// committed.
+type replies []tgbotapi.Chattable
+
+// HandleUpdate handles one update in one transaction with its update_id, so
+// that a re-delivered update changes nothing and gets no second reply. The
+// replies are sent after the commit. An error means the update was not
+// committed and should be delivered again (the database is unreachable); it
+// never carries the bot token.
+func (t *Telegram) HandleUpdate(ctx context.Context, u tgbotapi.Update) error {
+	id := strconv.Itoa(u.UpdateID)
+	var out replies
+	err := t.store.InTx(ctx, func(tx *storage.Store) error {
+		fresh, err := tx.MarkProcessed(ctx, sourceTelegram, id)
+		if err != nil || !fresh {
+			return err
+		}
+		out, err = t.route(ctx, tx, u)
+		return err
+	})
+	if errors.Is(err, errUndo) {
+		err = t.store.InTx(ctx, func(tx *storage.Store) error {
+			fresh, err := tx.MarkProcessed(ctx, sourceTelegram, id)
+			if !fresh {
+				out = nil
+			}
+			return err
+		})
+	}
+	if err != nil {
+		return redact.Error(fmt.Errorf("telegram: update %s: %w", id, err), t.token)
+	}
+	t.send(out)
+	return nil
+}
+
+// send makes the reply calls; a failure is logged, since the update is
+// committed and a re-delivery would change nothing.
+func (t *Telegram) send(out replies) {
+	for _, c := range out {
+		if _, err := t.api.Request(c); err != nil {
+			t.log.Warn("telegram: reply failed", slog.Any("error", redact.Error(err, t.token)))
+		}
+	}
+}
+
+func (t *Telegram) route(ctx context.Context, tx *storage.Store, u tgbotapi.Update) (replies, error) {
+	switch {
+	case u.CallbackQuery != nil:
+		return t.callback(ctx, tx, u.CallbackQuery)
+	case u.Message != nil:
+		return t.message(ctx, tx, u.Message)
+	}
+	return nil, nil
+}
+
+// chatKey names a Telegram chat in chat_states.
+func chatKey(chatID int64) string { return "tg:" + strconv.FormatInt(chatID, 10) }
+
+// locale is the person's language, else the Telegram user's, else zh-CN.
+func (t *Telegram) locale(p *duban.Person, u *tgbotapi.User) string {
+	if p != nil && p.Locale != "" {
+		return p.Locale
+	}
+	if u != nil {
+		return duban.NormalizeLocale(u.LanguageCode)
+	}
+	return duban.LocaleZH
+}
+
+func (t *Telegram) text(chatID int64, locale, id string, data map[string]any) tgbotapi.MessageConfig {
+	return tgbotapi.NewMessage(chatID, t.t.T(locale, id, data))
+}
+
+// command splits "/start@duban_bot CODE" into "start" and "CODE"; text that
+// is not a command comes back as args with an empty command.
+func command(text string) (cmd, args string) {
+	text = strings.TrimSpace(text)
+	if !strings.HasPrefix(text, "/") {
+		return "", text
+	}
+	name, rest := text[1:], ""
+	if i := strings.IndexFunc(name, unicode.IsSpace); i >= 0 {
+		name, rest = name[:i], name[i:]
+	}
+	name, _, _ = strings.Cut(name, "@")
+	return strings.ToLower(name), strings.TrimSpace(rest)
+}
+
+// message handles a text message in a private chat. Groups are not where
+// duban talks to anyone, so their messages are ignored.
+func (t *Telegram) message(ctx context.Context, tx *storage.Store, m *tgbotapi.Message) (replies, error) {
+	if m.From == nil || m.Chat == nil || m.Chat.IsGroup() || m.Chat.IsSuperGroup() || m.Chat.IsChannel() {
+		return nil, nil
+	}
+	p, err := optional(tx.PersonByTelegramUser(ctx, m.From.ID))
+	if err != nil {
+		return nil, err
+	}
+	locale, chat := t.locale(p, m.From), m.Chat.ID
+	cmd, args := command(m.Text)
+	switch {
+	case cmd == "start" && args != "":
+		return t.bind(ctx, tx, m, p, args)
+	case cmd == "start", cmd == "help", p == nil:
+		// The public hotline conversation arrives in a later issue; until
+		// then, anyone not bound gets its help text.
+		return replies{t.help(chat, p, locale)}, nil
+	case cmd == "cancel":
+		if err := tx.ClearChatState(ctx, chatKey(chat)); err != nil {
+			return nil, err
+		}
+		return replies{t.text(chat, locale, "bot.cancelled", nil)}, nil
+	case cmd != "":
+		return replies{t.text(chat, locale, "bot.unknown_command", nil)}, nil
+	}
+	out, handled, err := t.delegateText(ctx, tx, chat, p, locale, args)
+	if handled || err != nil {
+		return out, err
+	}
+	return replies{t.help(chat, p, locale)}, nil
+}
+
+func (t *Telegram) help(chat int64, p *duban.Person, locale string) tgbotapi.MessageConfig {
+	if p == nil {
+		return t.text(chat, locale, "bot.help.public", nil)
+	}
+	return t.text(chat, locale, "bot.help.bound", map[string]any{"Name": p.Name})
+}
+
+// bind links the chat to the person of a one-time code. A code that is
+// unknown, used or expired, or a Telegram user already bound to someone
+// else, is refused and changes nothing (the code stays usable).
+func (t *Telegram) bind(ctx context.Context, tx *storage.Store, m *tgbotapi.Message, current *duban.Person, code string) (replies, error) {
+	chat, user := m.Chat.ID, m.From.ID
+	invalid := replies{t.text(chat, t.locale(current, m.From), "bot.bind.invalid", nil)}
+	pid, err := tx.UseBindCode(ctx, strings.ToUpper(strings.TrimSpace(code)), t.clock.Now())
+	if errors.Is(err, duban.ErrNotFound) {
+		return invalid, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if current != nil && current.ID != pid {
+		return invalid, errUndo
+	}
+	p, err := optional(tx.PersonByID(ctx, pid))
+	if err != nil {
+		return nil, err
+	}
+	if p == nil || !p.Active {
+		return invalid, errUndo
+	}
+	p.TelegramChatID, p.TelegramUserID = &chat, &user
+	if p.Locale == "" {
+		p.Locale = duban.NormalizeLocale(m.From.LanguageCode)
+	}
+	if err := tx.UpdatePerson(ctx, p); err != nil {
+		if errors.Is(err, duban.ErrConflict) { // a deactivated person still holds this user
+			return invalid, errUndo
+		}
+		return nil, err
+	}
+	target := fmt.Sprintf("person:%d", p.ID)
+	if err := tx.Audit(ctx, target, "person.bind", target, "telegram"); err != nil {
+		return nil, err
+	}
+	return replies{t.text(chat, p.Locale, "bot.bound", map[string]any{"Name": p.Name})}, nil
+}
+
+// delegateText reads "姓名，理由" from a head who was asked who appears
+// instead. It reports false when the chat is not in that conversation.
+func (t *Telegram) delegateText(ctx context.Context, tx *storage.Store, chat int64, p *duban.Person, locale, text string) (replies, bool, error) {
+	st, err := optional(tx.ChatStateOf(ctx, chatKey(chat)))
+	if err != nil {
+		return nil, true, err
+	}
+	if st == nil || st.Kind != kindDelegate || st.PersonID == nil || *st.PersonID != p.ID {
+		return nil, false, nil
+	}
+	name, reason, ok := splitDelegate(text)
+	if !ok {
+		return replies{t.text(chat, locale, "bot.answer.delegate_format", nil)}, true, nil
+	}
+	haID, err := strconv.ParseInt(st.Data, 10, 64)
+	if err != nil {
+		if err := tx.ClearChatState(ctx, st.ChatKey); err != nil {
+			return nil, true, err
+		}
+		return replies{t.text(chat, locale, "bot.error", nil)}, true, nil
+	}
+	_, ha, err := t.hearings.With(tx).Answer(ctx, jobs.Actor{Person: p}, jobs.AnswerRequest{
+		HearingAgencyID: haID, Answer: duban.AnswerDelegated, DelegateName: name, DelegateReason: reason})
+	var ve *duban.ValidationError
+	var se *duban.StateError
+	switch {
+	case errors.As(err, &ve): // too long: ask again, the question stands
+		return replies{t.text(chat, locale, "bot.answer.delegate_format", nil)}, true, nil
+	case errors.Is(err, duban.ErrConflict) && !errors.As(err, &se):
+		return replies{t.text(chat, locale, "bot.error", nil)}, true, errUndo
+	case err != nil:
+		id, ok := replyFor(err)
+		if !ok {
+			return nil, true, err
+		}
+		// Forbidden or too late: the question no longer stands.
+		if err := tx.ClearChatState(ctx, st.ChatKey); err != nil {
+			return nil, true, err
+		}
+		return replies{t.text(chat, locale, id, nil)}, true, nil
+	}
+	if err := tx.ClearChatState(ctx, st.ChatKey); err != nil {
+		return nil, true, err
+	}
+	return replies{t.text(chat, locale, "bot.answer.delegated", map[string]any{"Delegate": ha.DelegateName, "Reason": ha.DelegateReason})}, true, nil
+}

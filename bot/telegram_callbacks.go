@@ -1,0 +1,163 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/storage"
+)
+
+// press is one button press being handled.
+type press struct {
+	q      *tgbotapi.CallbackQuery
+	p      *duban.Person
+	cb     duban.Callback
+	locale string
+	chat   int64
+	msgID  int // the message holding the button, 0 when unknown
+}
+
+// callback handles a button under a reminder, an escalation or an outcome
+// request. The presser's role is checked before anything changes; a press
+// that may not act is answered and changes nothing.
+func (t *Telegram) callback(ctx context.Context, tx *storage.Store, q *tgbotapi.CallbackQuery) (replies, error) {
+	if q.From == nil {
+		return nil, nil
+	}
+	p, err := optional(tx.PersonByTelegramUser(ctx, q.From.ID))
+	if err != nil {
+		return nil, err
+	}
+	pr := press{q: q, p: p, locale: t.locale(p, q.From), chat: q.From.ID}
+	if q.Message != nil && q.Message.Chat != nil {
+		pr.chat, pr.msgID = q.Message.Chat.ID, q.Message.MessageID
+	}
+	if pr.cb, err = duban.ParseCallback(q.Data); err != nil {
+		return t.alert(pr, "bot.error"), nil
+	}
+	if p == nil {
+		return t.alert(pr, "bot.not_yours"), nil
+	}
+	switch pr.cb.Verb {
+	case duban.VerbConfirm:
+		return t.confirm(ctx, tx, pr)
+	case duban.VerbDelegate:
+		return t.askDelegate(ctx, tx, pr)
+	case duban.VerbDetails:
+		return t.details(ctx, tx, pr)
+	case duban.VerbOutcome:
+		return t.outcome(ctx, tx, pr)
+	}
+	return t.alert(pr, "bot.error"), nil
+}
+
+// alert answers the press with a message the presser must dismiss.
+func (t *Telegram) alert(pr press, id string) replies {
+	return replies{tgbotapi.NewCallbackWithAlert(pr.q.ID, t.t.T(pr.locale, id, nil))}
+}
+
+// failed answers a press whose use case refused, rolling back whatever the
+// update did; other errors are returned for the update to be retried.
+func (t *Telegram) failed(pr press, err error) (replies, error) {
+	id, ok := replyFor(err)
+	if !ok {
+		return nil, err
+	}
+	return t.alert(pr, id), errUndo
+}
+
+func (t *Telegram) confirm(ctx context.Context, tx *storage.Store, pr press) (replies, error) {
+	_, _, err := t.hearings.With(tx).Answer(ctx, jobs.Actor{Person: pr.p}, jobs.AnswerRequest{
+		HearingAgencyID: pr.cb.HearingAgencyID, Answer: duban.AnswerConfirmed})
+	if err != nil {
+		return t.failed(pr, err)
+	}
+	// A question of who appears instead, still open in this chat, is moot.
+	st, err := optional(tx.ChatStateOf(ctx, chatKey(pr.chat)))
+	if err != nil {
+		return nil, err
+	}
+	if st != nil && st.Kind == kindDelegate {
+		if err := tx.ClearChatState(ctx, st.ChatKey); err != nil {
+			return nil, err
+		}
+	}
+	text := t.t.T(pr.locale, "bot.answer.confirmed", nil)
+	return replies{tgbotapi.NewCallback(pr.q.ID, text), tgbotapi.NewMessage(pr.chat, text)}, nil
+}
+
+// hearingOf loads the hearing and the agency a button is about.
+func hearingOf(ctx context.Context, tx *storage.Store, haID int64) (*duban.Hearing, *duban.HearingAgency, error) {
+	ha, err := tx.HearingAgencyByID(ctx, haID)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := tx.HearingByID(ctx, ha.HearingID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, ha, nil
+}
+
+// askDelegate asks the head who appears instead and why; the answer is the
+// head's next message in this chat, read by delegateText.
+func (t *Telegram) askDelegate(ctx context.Context, tx *storage.Store, pr press) (replies, error) {
+	h, ha, err := hearingOf(ctx, tx, pr.cb.HearingAgencyID)
+	if err != nil {
+		return t.failed(pr, err)
+	}
+	if !mayAnswer(pr.p, ha) {
+		return t.alert(pr, "bot.not_yours"), nil
+	}
+	if err := answerable(h, t.clock.Now()); err != nil {
+		return t.alert(pr, "bot.too_late"), nil
+	}
+	err = tx.SetChatState(ctx, &storage.ChatState{ChatKey: chatKey(pr.chat), PersonID: &pr.p.ID, Kind: kindDelegate,
+		Data: strconv.FormatInt(ha.ID, 10)})
+	if err != nil {
+		return nil, err
+	}
+	return replies{tgbotapi.NewCallback(pr.q.ID, ""), tgbotapi.NewMessage(pr.chat, t.t.T(pr.locale, "bot.answer.delegate_prompt", nil))}, nil
+}
+
+func (t *Telegram) details(ctx context.Context, tx *storage.Store, pr press) (replies, error) {
+	h, ha, err := hearingOf(ctx, tx, pr.cb.HearingAgencyID)
+	if err != nil {
+		return t.failed(pr, err)
+	}
+	if !maySee(pr.p, ha) {
+		return t.alert(pr, "bot.not_yours"), nil
+	}
+	text := t.hearings.Render.Details(pr.locale, h, ha)
+	return replies{tgbotapi.NewCallback(pr.q.ID, ""), tgbotapi.NewMessage(pr.chat, text)}, nil
+}
+
+// outcome records who appeared, as the office staff answer an outcome
+// request, and takes the buttons off the request.
+func (t *Telegram) outcome(ctx context.Context, tx *storage.Store, pr press) (replies, error) {
+	h, _, err := hearingOf(ctx, tx, pr.cb.HearingAgencyID)
+	if err != nil {
+		return t.failed(pr, err)
+	}
+	_, ha, err := t.hearings.With(tx).RecordOutcomeFor(ctx, jobs.Actor{Person: pr.p}, pr.cb.HearingAgencyID, pr.cb.Attendance)
+	var se *duban.StateError
+	if errors.As(err, &se) && t.clock.Now().Before(h.StartsAt) && h.Status == duban.HearingScheduled {
+		return t.alert(pr, "bot.outcome.too_early"), errUndo
+	}
+	if err != nil {
+		return t.failed(pr, err)
+	}
+	text := t.t.T(pr.locale, "bot.outcome.recorded", map[string]any{
+		"Agency": ha.AgencyName, "Attendance": t.t.T(pr.locale, attendanceID(pr.cb.Attendance), nil)})
+	out := replies{tgbotapi.NewCallback(pr.q.ID, text)}
+	if pr.msgID != 0 {
+		out = append(out, tgbotapi.NewEditMessageReplyMarkup(pr.chat, pr.msgID,
+			tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}))
+	}
+	return append(out, tgbotapi.NewMessage(pr.chat, text)), nil
+}
