@@ -129,6 +129,10 @@ const (
 	ActionExtend   Action = "extend"   // more working days on the time limit, while assigned
 	ActionNote     Action = "note"     // an internal note, any time
 	ActionRate     Action = "rate"     // the reporter's satisfaction (回访), once closed
+
+	// ActionReceive is the first event of every complaint's timeline; it is
+	// not an action anyone can take through the API.
+	ActionReceive Action = "receive"
 )
 
 // Actions lists every action; AllowedActions keeps this order.

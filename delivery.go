@@ -38,6 +38,14 @@ const (
 	MsgCancel         MessageKind = "cancel"
 	MsgEscalation     MessageKind = "escalation"
 	MsgOutcomeRequest MessageKind = "outcome_request"
+
+	MsgComplaint       MessageKind = "complaint"        // a new complaint, to supervisors
+	MsgComplaintUpdate MessageKind = "complaint_update" // to the reporter: accepted, rejected, replied, closed
+	MsgAssignment      MessageKind = "assignment"       // to the handler
+	MsgUrge            MessageKind = "urge"             // 催办, to the handler
+	MsgFollowup        MessageKind = "followup"         // 回访, to the reporter
+	MsgCallback        MessageKind = "callback"         // a call-back task, to office staff
+	MsgLowRating       MessageKind = "low_rating"       // to supervisors
 )
 
 // Button is one answer a recipient can tap. Data is what comes back
@@ -72,7 +80,7 @@ type Address struct {
 type Delivery struct {
 	ID                int64          `db:"id" json:"id"`
 	DedupeKey         string         `db:"dedupe_key" json:"dedupe_key"`
-	PersonID          int64          `db:"person_id" json:"person_id"`
+	PersonID          int64          `db:"person_id" json:"person_id,omitempty"`
 	Channel           Channel        `db:"channel" json:"channel"`
 	Kind              MessageKind    `db:"kind" json:"kind"`
 	Ref               string         `db:"ref" json:"ref"`
@@ -84,7 +92,10 @@ type Delivery struct {
 	Error             string         `db:"error" json:"error,omitempty"`
 	ReminderID        *int64         `db:"reminder_id" json:"reminder_id,omitempty"`
 	HearingAgencyID   *int64         `db:"hearing_agency_id" json:"-"`
-	CreatedAt         time.Time      `db:"created_at" json:"created_at"`
-	UpdatedAt         time.Time      `db:"updated_at" json:"updated_at"`
-	SentAt            *time.Time     `db:"sent_at" json:"sent_at,omitempty"`
+	// ComplaintID is set on a message to a complaint's reporter, who is
+	// not a person in duban (PersonID is 0 then).
+	ComplaintID *int64     `db:"complaint_id" json:"complaint_id,omitempty"`
+	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
+	SentAt      *time.Time `db:"sent_at" json:"sent_at,omitempty"`
 }

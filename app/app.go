@@ -54,6 +54,7 @@ type App struct {
 	Outbox     *jobs.Outbox
 	Hearings   *jobs.Hearings
 	Reconciler *jobs.Reconciler
+	Complaints *jobs.Complaints
 	Telegram   *bot.Telegram
 	Slack      *bot.Slack
 	Registry   *prometheus.Registry
@@ -121,6 +122,13 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	a.Outbox.Unreachable = a.Hearings.EscalateUnreachable
 	a.Reconciler = &jobs.Reconciler{Store: a.Store, Queue: a.Queue, Clock: a.Clock, Interval: cfg.ReconcileInterval,
 		Log: a.Log.With("component", "reconcile"), Metrics: metrics}
+
+	a.Complaints = &jobs.Complaints{Store: a.Store, Queue: a.Queue, Outbox: a.Outbox, T: bundle, Loc: cfg.Location,
+		Calendar: duban.NewCalendar(cfg.Location, cfg.Holidays...), Quiet: cfg.Quiet, Clock: a.Clock,
+		Log: a.Log.With("component", "complaints"), Metrics: metrics, Retention: cfg.ContactRetention}
+	if sl, ok := senders[duban.ChannelSlack].(*notifier.Slack); ok && cfg.SlackSupervisionChannel != "" {
+		a.Complaints.Supervision, a.Complaints.Channel = sl, cfg.SlackSupervisionChannel
+	}
 
 	routes := map[string]http.Handler{}
 	botName := ""

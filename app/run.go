@@ -38,7 +38,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 
 	srv := jobs.NewServer(a.redisOpt, jobs.ServerConfig{Concurrency: a.Cfg.Concurrency, ShutdownTimeout: a.Cfg.ShutdownTimeout}, a.Log)
-	if err := srv.Start(jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler)); err != nil {
+	if err := srv.Start(jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler, a.Complaints)); err != nil {
 		ln.Close()
 		return fmt.Errorf("app: start workers: %w", err)
 	}
@@ -47,6 +47,8 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.Reconciler.RunSchedule(intake) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.Complaints.RunSchedule(intake, a.Cfg.SLAInterval) }()
 
 	httpSrv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}

@@ -96,6 +96,18 @@ type Config struct {
 	PublicURL string `yaml:"public_url" env:"DUBAN_PUBLIC_URL"`
 	// ShutdownTimeout bounds the graceful drain of work on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"DUBAN_SHUTDOWN_TIMEOUT"`
+
+	// HolidayOverrides corrects or extends the official working-day
+	// calendar: "2027-01-01=off,2027-01-04=work".
+	HolidayOverrides string `yaml:"holiday_overrides" env:"DUBAN_HOLIDAY_OVERRIDES"`
+	// Holidays is HolidayOverrides parsed; set by Validate.
+	Holidays []duban.DayOverride `yaml:"-"`
+	// ContactRetention is how long after closing a reporter's identity and
+	// contact are kept before they are erased.
+	ContactRetention time.Duration `yaml:"contact_retention" env:"DUBAN_CONTACT_RETENTION"`
+	// SLAInterval is how often complaints' time limits are checked (urges,
+	// escalations, follow-ups, erasure).
+	SLAInterval time.Duration `yaml:"sla_interval" env:"DUBAN_SLA_INTERVAL"`
 }
 
 // Telegram modes.
@@ -135,6 +147,8 @@ func Default() Config {
 		LogLevel:            "info",
 		LogFormat:           "text",
 		ShutdownTimeout:     30 * time.Second,
+		ContactRetention:    3 * 365 * 24 * time.Hour,
+		SLAInterval:         10 * time.Minute,
 	}
 }
 

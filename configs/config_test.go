@@ -63,6 +63,8 @@ func TestDefault_MatchesTheContract(t *testing.T) {
 		LogLevel:            "info",
 		LogFormat:           "text",
 		ShutdownTimeout:     30 * time.Second,
+		ContactRetention:    3 * 365 * 24 * time.Hour,
+		SLAInterval:         10 * time.Minute,
 	}
 	if diff := cmp.Diff(want, Default(), cmpOpts); diff != "" {
 		t.Errorf("Default() (-want +got):\n%s", diff)

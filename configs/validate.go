@@ -214,6 +214,17 @@ func (c *Config) checkRuntime(p *problems) {
 	default:
 		p.add("DUBAN_LOG_FORMAT", "%q is not text or json", c.LogFormat)
 	}
+	if c.ContactRetention < 24*time.Hour {
+		p.add("DUBAN_CONTACT_RETENTION", "%s is under a day", short(c.ContactRetention))
+	}
+	if c.SLAInterval < 10*time.Second {
+		p.add("DUBAN_SLA_INTERVAL", "%s is under 10s", short(c.SLAInterval))
+	}
+	if hs, err := duban.ParseDayOverrides(c.HolidayOverrides); err != nil {
+		p.add("DUBAN_HOLIDAY_OVERRIDES", "%s (want 2027-01-01=off,2027-01-04=work)", strings.TrimPrefix(err.Error(), "invalid: "))
+	} else {
+		c.Holidays = hs
+	}
 	if c.ShutdownTimeout <= 0 {
 		p.add("DUBAN_SHUTDOWN_TIMEOUT", "%s is not positive", short(c.ShutdownTimeout))
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/nicksnyder/go-i18n/v2/i18n/template"
@@ -55,15 +56,32 @@ func load(fsys fs.FS) (*Bundle, error) {
 		localizers: make(map[string]*goi18n.Localizer),
 		ids:        make(map[string]map[string]bool),
 	}
+	// Each locale is <locale>.yaml plus any <part>.<locale>.yaml, so each
+	// capability keeps its messages in a file of its own.
 	for _, locale := range []string{duban.LocaleZH, duban.LocaleEN} {
-		name := path.Join("locales", locale+".yaml")
-		file, err := bundle.LoadMessageFileFS(fsys, name)
+		names, err := fs.Glob(fsys, "locales/*"+locale+".yaml")
 		if err != nil {
-			return nil, fmt.Errorf("i18n: load %s: %w", name, err)
+			return nil, fmt.Errorf("i18n: %w", err)
 		}
-		ids := make(map[string]bool, len(file.Messages))
-		for _, m := range file.Messages {
-			ids[m.ID] = true
+		ids := map[string]bool{}
+		for _, name := range names {
+			base := path.Base(name)
+			if base != locale+".yaml" && !strings.HasSuffix(base, "."+locale+".yaml") {
+				continue
+			}
+			file, err := bundle.LoadMessageFileFS(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: load %s: %w", name, err)
+			}
+			for _, m := range file.Messages {
+				if ids[m.ID] {
+					return nil, fmt.Errorf("i18n: %s: message %s defined twice", name, m.ID)
+				}
+				ids[m.ID] = true
+			}
+		}
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("i18n: no messages for %s", locale)
 		}
 		b.ids[locale] = ids
 		b.localizers[locale] = goi18n.NewLocalizer(bundle, locale)

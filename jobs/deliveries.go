@@ -114,6 +114,9 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 		// resent automatically, since the provider may have the message.
 		return nil
 	}
+	if d.PersonID == 0 && d.ComplaintID != nil {
+		return o.deliverToReporter(ctx, d)
+	}
 	person, err := o.Store.PersonByID(ctx, d.PersonID)
 	if err != nil {
 		return err
@@ -133,7 +136,33 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 		}
 		return o.fallback(ctx, d, person, msg)
 	}
-	addr := AddressOf(person)
+	return o.send(ctx, d, sender, AddressOf(person), msg, func(ctx context.Context) error { return o.fallback(ctx, d, person, msg) })
+}
+
+// deliverToReporter sends a message to a complaint's reporter, who is
+// reachable only through the chat of the report (no fallback: the office
+// calls those without one).
+func (o *Outbox) deliverToReporter(ctx context.Context, d *duban.Delivery) error {
+	c, err := o.Store.ComplaintByID(ctx, *d.ComplaintID)
+	if err != nil {
+		return err
+	}
+	var msg duban.Message
+	if err := json.Unmarshal([]byte(d.Payload), &msg); err != nil {
+		_ = o.Store.DeliveryFailed(ctx, d.ID, "unreadable payload")
+		return fmt.Errorf("jobs: delivery %d payload: %w", d.ID, asynq.SkipRetry)
+	}
+	sender, ok := o.Senders[d.Channel]
+	if !ok || c.ReporterChatID == nil || c.ContactErasedAt != nil {
+		return o.Store.DeliveryFailed(ctx, d.ID, "reporter no longer reachable")
+	}
+	addr := duban.Address{Name: "reporter:" + duban.FormatTrackingCode(c.TrackingCode), TelegramChatID: *c.ReporterChatID}
+	return o.send(ctx, d, sender, addr, msg, func(context.Context) error { return nil })
+}
+
+// send is the write-ahead send of one claimed delivery: sending before
+// the provider call, sent after it; onFail runs after a permanent failure.
+func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
 	claimed, err := o.Store.ClaimDelivery(ctx, d.ID)
 	if err != nil || !claimed {
 		return err
@@ -164,7 +193,7 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 			return err
 		}
 		o.Log.Warn("delivery failed", slog.Int64("delivery_id", d.ID), slog.String("channel", string(d.Channel)), slog.Any("error", sendErr))
-		return o.fallback(rctx, d, person, msg)
+		return onFail(rctx)
 	}
 	if err := o.Store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
 		return err

@@ -41,8 +41,10 @@ func NewServer(r asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) *asynq.
 }
 
 // NewMux registers every handler.
-func NewMux(hs *Hearings, ob *Outbox, rc *Reconciler) *asynq.ServeMux {
+func NewMux(hs *Hearings, ob *Outbox, rc *Reconciler, cs *Complaints) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeComplaintSync, cs.HandleSync)
+	mux.HandleFunc(TypeSLACheck, cs.HandleSLACheck)
 	mux.HandleFunc(TypeReminderSend, hs.HandleReminder)
 	mux.HandleFunc(TypeDeliverySend, ob.HandleDelivery)
 	mux.HandleFunc(TypeReconcile, rc.HandleReconcile)

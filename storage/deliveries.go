@@ -9,7 +9,7 @@ import (
 	"github.com/cityhall/duban"
 )
 
-const deliveryCols = `id, dedupe_key, person_id, channel, kind, ref, payload, status, attempts, resends,
+const deliveryCols = `id, dedupe_key, COALESCE(person_id, 0) AS person_id, complaint_id, channel, kind, ref, payload, status, attempts, resends,
 	provider_message_id, error, reminder_id, hearing_agency_id, created_at, updated_at, sent_at`
 
 // CreateDelivery writes a queued delivery ahead of sending. A delivery
@@ -19,9 +19,9 @@ func (s *Store) CreateDelivery(ctx context.Context, d *duban.Delivery) (created 
 	now := s.now()
 	d.Status, d.CreatedAt, d.UpdatedAt = duban.DeliveryQueued, now, now
 	id, err := s.insert(ctx, `INSERT INTO deliveries (dedupe_key, person_id, channel, kind, ref, payload, status,
-		attempts, reminder_id, hearing_agency_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+		attempts, reminder_id, hearing_agency_id, complaint_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING`,
-		d.DedupeKey, d.PersonID, d.Channel, d.Kind, d.Ref, d.Payload, d.Status, d.ReminderID, d.HearingAgencyID, now, now)
+		d.DedupeKey, nullID(d.PersonID), d.Channel, d.Kind, d.Ref, d.Payload, d.Status, d.ReminderID, d.HearingAgencyID, d.ComplaintID, now, now)
 	if errors.Is(err, duban.ErrNotFound) { // DO NOTHING returns no row
 		var existing duban.Delivery
 		if err := s.get(ctx, &existing, `SELECT `+deliveryCols+` FROM deliveries WHERE dedupe_key = ?`, d.DedupeKey); err != nil {
@@ -184,4 +184,12 @@ func (s *Store) StaleSending(ctx context.Context, before time.Time) (int, error)
 		return 0, fmt.Errorf("stale sending: %w", err)
 	}
 	return n, nil
+}
+
+// nullID stores 0 as NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }

@@ -90,7 +90,7 @@ CREATE INDEX reminders_hearing ON reminders (hearing_id);
 CREATE TABLE deliveries (
     id                   BIGSERIAL PRIMARY KEY,
     dedupe_key           TEXT NOT NULL UNIQUE,
-    person_id            BIGINT NOT NULL REFERENCES people(id),
+    person_id            BIGINT REFERENCES people(id),
     channel              TEXT NOT NULL,
     kind                 TEXT NOT NULL,
     ref                  TEXT NOT NULL DEFAULT '',

@@ -91,7 +91,12 @@ CREATE TABLE status_lookups (
 );
 CREATE INDEX status_lookups_chat ON status_lookups (chat_id, at);
 
+-- A delivery to a reporter (who is not a person in duban) names the
+-- complaint whose reporter it goes to instead of a person.
+ALTER TABLE deliveries ADD COLUMN complaint_id BIGINT REFERENCES complaints(id);
+
 -- +goose Down
+ALTER TABLE deliveries DROP COLUMN complaint_id;
 DROP TABLE status_lookups;
 DROP TABLE callback_tasks;
 DROP TABLE sla_marks;

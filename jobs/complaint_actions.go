@@ -1,0 +1,186 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/storage"
+)
+
+// publicActions are the events the reporter sees in /status and Open311.
+var publicActions = map[duban.Action]bool{
+	duban.ActionReceive: true, duban.ActionAccept: true, duban.ActionReject: true, duban.ActionAssign: true,
+	duban.ActionReply: true, duban.ActionClose: true, duban.ActionReopen: true, duban.ActionMerge: true,
+}
+
+// mayAct reports whether actor may take action a on c.
+func mayAct(actor Actor, c *duban.Complaint, a duban.Action) bool {
+	p := actor.Person
+	if p == nil || p.Can(duban.RoleSupervisor) {
+		return true
+	}
+	switch a {
+	case duban.ActionNote:
+		return MaySee(actor, c)
+	case duban.ActionRate:
+		return p.Can(duban.RoleStaff)
+	case duban.ActionReply:
+		// The handler, or the head of the agency it is assigned to, replies.
+		return p.Can(duban.RoleStaff) || (c.HandlerID != nil && *c.HandlerID == p.ID) ||
+			(p.Has(duban.RoleAgencyHead) && c.AgencyID != nil && p.AgencyID != nil && *c.AgencyID == *p.AgencyID)
+	}
+	return false
+}
+
+// Act takes one action on a complaint: checked against its state (409
+// with the allowed ones), recorded as an event, and told to whom it
+// concerns after the commit.
+func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.ActionRequest) (*duban.Complaint, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if req.Action == duban.ActionReply && strings.TrimSpace(req.Text) == "" {
+		return nil, duban.Invalid("text", "the reply is required")
+	}
+	var c *duban.Complaint
+	err := cs.Store.InTx(ctx, func(tx *storage.Store) error {
+		var err error
+		if c, err = tx.ComplaintByID(ctx, id); err != nil {
+			return err
+		}
+		if !mayAct(actor, c, req.Action) {
+			return duban.ErrForbidden
+		}
+		next, err := duban.Transition(c.Status, req.Action)
+		if err != nil {
+			return err
+		}
+		now := cs.Clock.Now()
+		text := strings.TrimSpace(req.Text)
+		if req.Reason != "" {
+			text = strings.TrimSpace(req.Reason)
+		}
+		var ds []*duban.Delivery
+		switch req.Action {
+		case duban.ActionAssign:
+			a, err := tx.AgencyByCode(ctx, req.Agency)
+			if errors.Is(err, duban.ErrNotFound) {
+				return duban.Invalid("agency", "unknown agency %q", req.Agency)
+			}
+			if err != nil {
+				return err
+			}
+			c.AgencyID, c.HandlerID = &a.ID, nil
+			if req.HandlerID != nil {
+				h, err := tx.PersonByID(ctx, *req.HandlerID)
+				if errors.Is(err, duban.ErrNotFound) || (err == nil && (!h.Active || h.AgencyID == nil || *h.AgencyID != a.ID)) {
+					return duban.Invalid("handler", "is not an active person of agency %s", a.Code)
+				}
+				if err != nil {
+					return err
+				}
+				c.HandlerID = &h.ID
+			}
+			due := cs.Calendar.Deadline(now, req.Limit())
+			c.AssignedAt, c.DueAt = &now, &due
+			text = fmt.Sprintf("%s, %d", a.Code, req.Limit())
+		case duban.ActionExtend:
+			due := cs.Calendar.AddWorkingDays(*c.DueAt, req.WorkingDays)
+			c.DueAt = &due
+		case duban.ActionClose:
+			c.ClosedAt = &now
+		case duban.ActionReopen:
+			c.ClosedAt = nil
+			c.Rating = nil
+		case duban.ActionMerge:
+			into, err := cs.With(tx).Lookup(ctx, req.Into)
+			if errors.Is(err, duban.ErrNotFound) {
+				return duban.Invalid("into", "no complaint %q", req.Into)
+			}
+			if err != nil {
+				return err
+			}
+			if into.ID == c.ID || into.Status == duban.ComplaintMerged {
+				return duban.Invalid("into", "cannot merge into itself or into a merged complaint")
+			}
+			c.MergedInto = &into.ID
+			text = into.TrackingCode
+		case duban.ActionRate:
+			r := req.Rating
+			c.Rating = &r
+			text = fmt.Sprintf("%d %s", r, text)
+			if err := tx.CompleteCallbackTasks(ctx, c.ID, actor.String()); err != nil {
+				return err
+			}
+		}
+		c.Status = next
+		if err := tx.UpdateComplaint(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.AppendEvent(ctx, &duban.Event{ComplaintID: c.ID, Action: req.Action, Actor: actor.String(), At: now,
+			Text: strings.TrimSpace(text), Public: publicActions[req.Action]}); err != nil {
+			return err
+		}
+		if ds, err = cs.tellAbout(ctx, tx, c, req, text); err != nil {
+			return err
+		}
+		tx.AfterCommit(func() {
+			cs.Outbox.Enqueue(ctx, ds...)
+			cs.sync(ctx, c.ID)
+			if c.MergedInto != nil {
+				cs.sync(ctx, *c.MergedInto)
+			}
+		})
+		return tx.Audit(ctx, actor.String(), "complaint."+string(req.Action), fmt.Sprintf("complaint:%d", c.ID), "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Rate records a reporter's own 回访 answer from the bot: once, and only
+// from the chat the report came from.
+func (cs *Complaints) Rate(ctx context.Context, chatID int64, id int64, rating int) (*duban.Complaint, error) {
+	c, err := cs.Store.ComplaintByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.ReporterChatID == nil || *c.ReporterChatID != chatID {
+		return nil, duban.ErrForbidden
+	}
+	if c.Rating != nil {
+		return nil, &duban.StateError{Action: "rate", State: "rated", Allowed: []string{}}
+	}
+	return cs.Act(ctx, Actor{Name: "reporter"}, id, duban.ActionRequest{Action: duban.ActionRate, Rating: rating})
+}
+
+// tellAbout plans what an action tells the reporter, the handler and the
+// supervisors.
+func (cs *Complaints) tellAbout(ctx context.Context, tx *storage.Store, c *duban.Complaint, req duban.ActionRequest, text string) ([]*duban.Delivery, error) {
+	switch req.Action {
+	case duban.ActionAccept, duban.ActionReject, duban.ActionReply, duban.ActionClose:
+		return cs.tellReporters(ctx, tx, c, string(req.Action), text)
+	case duban.ActionAssign:
+		return cs.tellAgency(ctx, tx, c, "assign", duban.MsgAssignment, "complaint.assigned")
+	case duban.ActionUrge:
+		return cs.tellAgency(ctx, tx, c, "urge", duban.MsgUrge, "complaint.urge")
+	case duban.ActionEscalate:
+		ds, err := cs.tellSupervisors(ctx, tx, c, "escalate", duban.MsgEscalation)
+		if err != nil {
+			return nil, err
+		}
+		more, err := cs.tellAgency(ctx, tx, c, "escalate", duban.MsgEscalation, "complaint.escalate")
+		return append(ds, more...), err
+	case duban.ActionMerge:
+		return cs.tellReporters(ctx, tx, c, "merge", text)
+	case duban.ActionRate:
+		if req.Rating <= 2 {
+			return cs.tellSupervisors(ctx, tx, c, "low_rating", duban.MsgLowRating)
+		}
+	}
+	return nil, nil
+}

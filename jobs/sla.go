@@ -1,0 +1,209 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/storage"
+)
+
+// TypeSLACheck is the periodic check of complaints' time limits.
+const TypeSLACheck = "complaint:sla"
+
+// NewSLACheckTask makes the check of the period starting at p, one id a
+// period so replicas never double it.
+func NewSLACheckTask(p time.Time, period time.Duration) *asynq.Task {
+	b, _ := json.Marshal(ReconcilePayload{Period: p.Unix()})
+	return asynq.NewTask(TypeSLACheck, b, asynq.TaskID(fmt.Sprintf("sla:%d", p.Unix())),
+		asynq.Retention(period+time.Minute), asynq.MaxRetry(2), asynq.Timeout(period), asynq.Queue(QueueName))
+}
+
+// SLAStats says what a check did.
+type SLAStats struct {
+	Urged, Escalated, FollowedUp, Erased int
+}
+
+// CheckSLA runs one pass over open complaints, on working days and
+// outside quiet hours: a handler is urged (催办) once when one working day
+// is left; past the limit every supervisor and the agency's head are
+// escalated to (督办) once per working day; one working day after closing
+// the reporter is asked to rate the handling (回访). Identities of reporters
+// closed longer than the retention ago are erased. The marks that make
+// each step once-only are rows, so several replicas never double them.
+func (cs *Complaints) CheckSLA(ctx context.Context) (SLAStats, error) {
+	var st SLAStats
+	now := cs.Clock.Now()
+	if err := cs.erase(ctx, now, &st); err != nil {
+		return st, err
+	}
+	if cs.Quiet.Contains(now) || !cs.Calendar.IsWorkday(now) {
+		return st, nil
+	}
+	day := now.In(cs.Loc).Format("2006-01-02")
+	assigned, err := cs.Store.Complaints(ctx, storage.ComplaintFilter{Status: duban.ComplaintAssigned, Limit: 1000})
+	if err != nil {
+		return st, err
+	}
+	for i := range assigned {
+		c := &assigned[i]
+		if c.DueAt == nil {
+			continue
+		}
+		switch {
+		case now.After(*c.DueAt):
+			ok, err := cs.systemStep(ctx, c, "escalate", day, duban.ActionEscalate)
+			if err != nil {
+				return st, err
+			}
+			if ok {
+				st.Escalated++
+			}
+		case cs.Calendar.WorkingDaysBetween(now, *c.DueAt) <= 1:
+			// Once per time limit: an extension makes a new limit.
+			ok, err := cs.systemStep(ctx, c, "urge", c.DueAt.In(cs.Loc).Format("2006-01-02"), duban.ActionUrge)
+			if err != nil {
+				return st, err
+			}
+			if ok {
+				st.Urged++
+			}
+		}
+	}
+	closed, err := cs.Store.Complaints(ctx, storage.ComplaintFilter{Status: duban.ComplaintClosed, Limit: 1000})
+	if err != nil {
+		return st, err
+	}
+	for i := range closed {
+		c := &closed[i]
+		if c.ClosedAt == nil || c.Rating != nil || cs.Calendar.WorkingDaysBetween(*c.ClosedAt, now) < 1 {
+			continue
+		}
+		ok, err := cs.followUp(ctx, c)
+		if err != nil {
+			return st, err
+		}
+		if ok {
+			st.FollowedUp++
+		}
+	}
+	return st, nil
+}
+
+// systemStep urges or escalates c as the system, once per mark.
+func (cs *Complaints) systemStep(ctx context.Context, c *duban.Complaint, kind, day string, a duban.Action) (bool, error) {
+	var done bool
+	err := cs.Store.InTx(ctx, func(tx *storage.Store) error {
+		ok, err := tx.MarkSLA(ctx, c.ID, kind, day)
+		if err != nil || !ok {
+			return err
+		}
+		if _, err := cs.With(tx).Act(ctx, Actor{Name: "system"}, c.ID, duban.ActionRequest{Action: a}); err != nil {
+			return err
+		}
+		done = true
+		return nil
+	})
+	return done, err
+}
+
+// followUp asks the reporter of a closed complaint to rate it: buttons in
+// Telegram, or a call-back task for the office staff.
+func (cs *Complaints) followUp(ctx context.Context, c *duban.Complaint) (bool, error) {
+	var done bool
+	err := cs.Store.InTx(ctx, func(tx *storage.Store) error {
+		ok, err := tx.MarkSLA(ctx, c.ID, "followup", c.ClosedAt.In(cs.Loc).Format("2006-01-02T15:04:05"))
+		if err != nil || !ok {
+			return err
+		}
+		locale := duban.NormalizeLocale(c.ReporterLocale)
+		var row []duban.Button
+		for n := 1; n <= 5; n++ {
+			row = append(row, duban.Button{Label: cs.T.T(locale, "button.rate", map[string]any{"N": n}),
+				Data: duban.ComplaintCallback{Verb: duban.VerbRate, ComplaintID: c.ID, Rating: n}.Encode()})
+		}
+		msg := duban.Message{Kind: duban.MsgFollowup, Ref: fmt.Sprintf("complaint:%d", c.ID),
+			Text: cs.T.T(locale, "complaint.followup", cs.fields(ctx, locale, c)), Buttons: [][]duban.Button{row}}
+		d, err := cs.Outbox.PlanReporter(ctx, tx, c, fmt.Sprintf("r:%d:followup:%d", c.ID, c.ClosedAt.Unix()), msg)
+		if err != nil {
+			return err
+		}
+		ds := []*duban.Delivery{d}
+		if d == nil {
+			if ds, err = cs.callback(ctx, tx, c, "followup"); err != nil {
+				return err
+			}
+		}
+		tx.AfterCommit(func() { cs.Outbox.Enqueue(ctx, ds...) })
+		done = true
+		return tx.AppendEvent(ctx, &duban.Event{ComplaintID: c.ID, Action: duban.ActionNote, Actor: "system", At: cs.Clock.Now(), Text: "follow-up asked"})
+	})
+	return done, err
+}
+
+// erase removes reporters' identities and contacts a retention after
+// closing; the complaint and its timeline stay.
+func (cs *Complaints) erase(ctx context.Context, now time.Time, st *SLAStats) error {
+	if cs.Retention <= 0 {
+		return nil
+	}
+	old, err := cs.Store.ComplaintsClosedBefore(ctx, now.Add(-cs.Retention), 500)
+	if err != nil {
+		return err
+	}
+	for i := range old {
+		c := &old[i]
+		c.ReporterName, c.ReporterPhone, c.ReporterChatID = "", "", nil
+		t := now
+		c.ContactErasedAt = &t
+		if err := cs.Store.UpdateComplaint(ctx, c); err != nil {
+			return err
+		}
+		st.Erased++
+	}
+	if st.Erased > 0 {
+		cs.Log.Info("reporter contacts erased after retention", slog.Int("complaints", st.Erased))
+	}
+	return nil
+}
+
+// HandleSLACheck is the periodic task's handler; hooks (the bot's
+// clean-up of idle half-written reports) run with it.
+func (cs *Complaints) HandleSLACheck(ctx context.Context, _ *asynq.Task) error {
+	st, err := cs.CheckSLA(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range cs.Maintenance {
+		if err := h(ctx); err != nil {
+			cs.Log.Warn("maintenance hook", slog.Any("error", err))
+		}
+	}
+	if st != (SLAStats{}) {
+		cs.Log.Info("sla check", slog.Int("urged", st.Urged), slog.Int("escalated", st.Escalated),
+			slog.Int("followed_up", st.FollowedUp), slog.Int("erased", st.Erased))
+	}
+	return nil
+}
+
+// RunSchedule enqueues the SLA check of every period until ctx ends.
+func (cs *Complaints) RunSchedule(ctx context.Context, period time.Duration) {
+	tick := time.NewTicker(min(period/4, time.Minute))
+	defer tick.Stop()
+	for {
+		p := cs.Clock.Now().Truncate(period)
+		if err := cs.Queue.enqueue(ctx, NewSLACheckTask(p, period)); err != nil && ctx.Err() == nil {
+			cs.Log.Warn("enqueue sla check", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
