@@ -81,6 +81,7 @@ type harness struct {
 	other   *duban.Person
 	redis   testenv.Redis
 	metrics *jobs.Metrics
+	cs      *jobs.Complaints
 }
 
 // newHarness builds the job side on store with a recording console
@@ -109,6 +110,8 @@ func newHarness(t *testing.T, store *storage.Store) *harness {
 			EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour, Quiet: quiet},
 		Clock: h.clock, Log: log, Metrics: h.metrics}
 	h.outbox.Unreachable = h.hs.EscalateUnreachable
+	h.cs = &jobs.Complaints{Store: store, Queue: h.queue, Outbox: h.outbox, T: i18n.MustNew(), Loc: sh,
+		Calendar: duban.NewCalendar(sh), Quiet: quiet, Clock: h.clock, Log: log, Metrics: h.metrics, Retention: 3 * 365 * 24 * time.Hour}
 	h.agency = storagetest.Agency(t, store, "GA", "市公安局")
 	chat := int64(1001)
 	h.head = storagetest.Person(t, store, duban.Person{Name: "张局长", AgencyID: &h.agency.ID, Roles: duban.Roles{duban.RoleAgencyHead}, TelegramChatID: &chat, TelegramUserID: &chat})
