@@ -91,7 +91,40 @@ func SeedDemo(ctx context.Context, a *App) error {
 		Cause: "行政强制及行政复议（复议维持，共同被告）"}); err != nil {
 		return fmt.Errorf("demo: hearing: %w", err)
 	}
+	if err := seedDemoComplaints(ctx, a); err != nil {
+		return err
+	}
 	a.Log.Info("demo seeded: watch the console", slog.Time("hearings_start", start),
 		slog.String("api", "http://"+a.Cfg.HTTPAddr), slog.String("admin_token", a.Cfg.AdminToken.Reveal()))
+	return nil
+}
+
+// seedDemoComplaints puts three complaints in the supervision queue: one
+// from the hotline bot, one hotline call, one media report, and moves the
+// first along so the console shows the reporter being told.
+func seedDemoComplaints(ctx context.Context, a *App) error {
+	sys := jobs.Actor{Name: "demo"}
+	chat := int64(900001)
+	lat, lon := 31.2304, 121.4737
+	c1, _, err := a.Complaints.Create(ctx, sys, jobs.Intake{Source: duban.SourceTelegram, Category: string(duban.CategoryIllegalFine),
+		Agency: "DEMO-SJ", Description: "市场监管执法人员检查时未出示证件，当场开具500元罚单且不给收据。", Location: "人民路菜市场",
+		Latitude: &lat, Longitude: &lon, ReporterChatID: &chat, ReporterLocale: duban.LocaleZH})
+	if err != nil {
+		return fmt.Errorf("demo: complaint: %w", err)
+	}
+	if _, _, err := a.Complaints.Create(ctx, sys, jobs.Intake{Source: duban.SourceHotlineCall, Category: string(duban.CategoryInaction),
+		Description: "来电反映：多次向区城管举报占道经营无人处理。", ReporterName: "王先生", ReporterPhone: "13800000000"}); err != nil {
+		return fmt.Errorf("demo: complaint: %w", err)
+	}
+	if _, _, err := a.Complaints.Create(ctx, sys, jobs.Intake{Source: duban.SourceMedia, Category: string(duban.CategoryEfficiency),
+		Description: "晚报报道：某窗口办事群众排队三小时。", Outlet: "城市晚报", Headline: "办事窗口排长队", Link: "https://example.org/news/1"}); err != nil {
+		return fmt.Errorf("demo: complaint: %w", err)
+	}
+	if _, err := a.Complaints.Act(ctx, sys, c1.ID, duban.ActionRequest{Action: duban.ActionAccept}); err != nil {
+		return fmt.Errorf("demo: accept: %w", err)
+	}
+	if _, err := a.Complaints.Act(ctx, sys, c1.ID, duban.ActionRequest{Action: duban.ActionAssign, Agency: "DEMO-SJ"}); err != nil {
+		return fmt.Errorf("demo: assign: %w", err)
+	}
 	return nil
 }
