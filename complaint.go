@@ -414,6 +414,9 @@ func ValidateReportText(s string) error {
 	switch {
 	case !utf8.ValidString(s):
 		return Invalid("description", "is not valid UTF-8")
+	case strings.ContainsRune(s, 0):
+		// PostgreSQL's text cannot hold NUL.
+		return Invalid("description", "contains a NUL character")
 	case strings.TrimSpace(s) == "":
 		return Invalid("description", "is required")
 	case utf8.RuneCountInString(s) > MaxReportRunes:

@@ -262,7 +262,7 @@ func FuzzValidateReportText(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		err := ValidateReportText(s)
-		want := utf8.ValidString(s) && strings.TrimSpace(s) != "" && utf8.RuneCountInString(s) <= MaxReportRunes
+		want := utf8.ValidString(s) && !strings.ContainsRune(s, 0) && strings.TrimSpace(s) != "" && utf8.RuneCountInString(s) <= MaxReportRunes
 		if (err == nil) != want {
 			t.Fatalf("ValidateReportText(%q) = %v, want ok=%v", s, err, want)
 		}

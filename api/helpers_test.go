@@ -60,13 +60,16 @@ type env struct {
 	store  *storage.Store
 	clock  *duban.ManualClock
 	hs     *jobs.Hearings
+	cs     *jobs.Complaints
 	srv    *httptest.Server
 	ready  error
 	ga, sf *duban.Agency
 	head   *duban.Person
 	staff  *duban.Person
 	sup    *duban.Person
-	tokens map[int64]string
+	// handler works at GA and is handed complaints.
+	handler *duban.Person
+	tokens  map[int64]string
 }
 
 func newEnv(t *testing.T, store *storage.Store) *env {
@@ -84,7 +87,9 @@ func newEnv(t *testing.T, store *storage.Store) *env {
 	e.hs = &jobs.Hearings{Store: store, Queue: queue, Outbox: outbox, Render: jobs.Renderer{T: i18n.MustNew(), Loc: sh},
 		Policy: duban.Policy{Offsets: []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour}, EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour},
 		Clock:  e.clock, Log: log, Metrics: outbox.Metrics}
-	e.srv = httptest.NewServer(api.New(api.Deps{Store: store, Hearings: e.hs, Outbox: outbox, Clock: e.clock, Loc: sh,
+	e.cs = &jobs.Complaints{Store: store, Queue: queue, Outbox: outbox, T: i18n.MustNew(), Loc: sh,
+		Calendar: duban.NewCalendar(sh), Clock: e.clock, Log: log, Metrics: outbox.Metrics}
+	e.srv = httptest.NewServer(api.New(api.Deps{Store: store, Hearings: e.hs, Complaints: e.cs, Outbox: outbox, Clock: e.clock, Loc: sh,
 		AdminToken: adminToken, BindCodeTTL: time.Hour, TelegramBotUsername: "duban_bot",
 		Ready:   func(context.Context) error { return e.ready },
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "# metrics\n") }),
@@ -98,6 +103,7 @@ func newEnv(t *testing.T, store *storage.Store) *env {
 	e.head = storagetest.Person(t, store, duban.Person{Name: "张局长", AgencyID: &e.ga.ID, Roles: duban.Roles{duban.RoleAgencyHead}})
 	e.staff = storagetest.Person(t, store, duban.Person{Name: "小刘", Roles: duban.Roles{duban.RoleStaff}})
 	e.sup = storagetest.Person(t, store, duban.Person{Name: "赵监督", Roles: duban.Roles{duban.RoleSupervisor}})
+	e.handler = storagetest.Person(t, store, duban.Person{Name: "钱办理", AgencyID: &e.ga.ID, Roles: duban.Roles{duban.RoleHandler}})
 	return e
 }
 
@@ -162,8 +168,9 @@ func (r resp) errorFields() []string {
 	return out
 }
 
-// call sends body (a string as is, anything else as JSON) with token.
-func (e *env) call(method, path, token string, body any) resp {
+// call sends body (a string as is, anything else as JSON) with token, and
+// hdr as header name and value pairs.
+func (e *env) call(method, path, token string, body any, hdr ...string) resp {
 	e.t.Helper()
 	var rd io.Reader
 	ctype := ""
@@ -180,10 +187,10 @@ func (e *env) call(method, path, token string, body any) resp {
 		}
 		rd, ctype = bytes.NewReader(raw), "application/json"
 	}
-	return e.send(method, path, token, ctype, rd)
+	return e.send(method, path, token, ctype, rd, hdr...)
 }
 
-func (e *env) send(method, path, token, ctype string, body io.Reader) resp {
+func (e *env) send(method, path, token, ctype string, body io.Reader, hdr ...string) resp {
 	e.t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
@@ -194,6 +201,9 @@ func (e *env) send(method, path, token, ctype string, body io.Reader) resp {
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	res, err := e.srv.Client().Do(req)
 	if err != nil {

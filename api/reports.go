@@ -8,6 +8,7 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/storage"
 )
 
 // appearanceLine is one agency's appearance: hearings held, who appeared,
@@ -44,29 +45,9 @@ func (s *server) appearanceReport(w http.ResponseWriter, r *http.Request, a jobs
 	if err := require(a, duban.RoleStaff, duban.RoleSupervisor); err != nil {
 		return err
 	}
-	today := s.Clock.Now().In(s.Loc)
-	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, s.Loc)
-	from := time.Date(today.Year(), 1, 1, 0, 0, 0, 0, s.Loc)
-	var v duban.ValidationError
-	q := r.URL.Query()
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if raw := strings.TrimSpace(q.Get(p.name)); raw != "" {
-			d, err := time.ParseInLocation(time.DateOnly, raw, s.Loc)
-			if err != nil {
-				v.Add(p.name, "is not a date (YYYY-MM-DD)")
-				continue
-			}
-			*p.dst = d
-		}
-	}
-	if err := v.Err(); err != nil {
+	from, to, err := s.reportRange(r)
+	if err != nil {
 		return err
-	}
-	if from.After(to) {
-		return duban.Invalid("from", "is after to")
 	}
 	rows, err := s.Store.Appearance(r.Context(), from, to.AddDate(0, 0, 1))
 	if err != nil {
@@ -84,4 +65,105 @@ func (s *server) appearanceReport(w http.ResponseWriter, r *http.Request, a jobs
 	out.Total.Rate = rate(out.Total.Head, out.Total.Held)
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// reportRange reads a report's from and to (dates in local time, to
+// inclusive; default the calendar year to date).
+func (s *server) reportRange(r *http.Request) (from, to time.Time, err error) {
+	today := s.Clock.Now().In(s.Loc)
+	to = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, s.Loc)
+	from = time.Date(today.Year(), 1, 1, 0, 0, 0, 0, s.Loc)
+	var v duban.ValidationError
+	q := r.URL.Query()
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if raw := strings.TrimSpace(q.Get(p.name)); raw != "" {
+			d, err := time.ParseInLocation(time.DateOnly, raw, s.Loc)
+			if err != nil {
+				v.Add(p.name, "is not a date (YYYY-MM-DD)")
+				continue
+			}
+			*p.dst = d
+		}
+	}
+	if err := v.Err(); err != nil {
+		return from, to, err
+	}
+	if from.After(to) {
+		return from, to, duban.Invalid("from", "is after to")
+	}
+	return from, to, nil
+}
+
+// complaintsReport is GET /api/v1/reports/complaints: complaints received
+// in the range by status, source, category and agency (every status,
+// source and category listed, 0 included), and how many of them are
+// overdue now.
+type complaintsReport struct {
+	From       string         `json:"from"`
+	To         string         `json:"to"`
+	Total      int            `json:"total"`
+	ByStatus   map[string]int `json:"by_status"`
+	BySource   map[string]int `json:"by_source"`
+	ByCategory map[string]int `json:"by_category"`
+	ByAgency   map[string]int `json:"by_agency"` // by agency code
+	NoAgency   int            `json:"no_agency"` // not (yet) assigned to a known agency
+	Overdue    int            `json:"overdue"`
+}
+
+// overdueCap is the most overdue complaints the report counts: the store
+// lists at most 1000 at a time.
+const overdueCap = 1000
+
+// complaintsReport: GET /api/v1/reports/complaints?from=&to= (dates in
+// local time, to inclusive; default the calendar year to date), for
+// office staff, supervisors and admins.
+func (s *server) complaintsReport(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
+	if err := require(a, duban.RoleStaff, duban.RoleSupervisor); err != nil {
+		return err
+	}
+	from, to, err := s.reportRange(r)
+	if err != nil {
+		return err
+	}
+	end := to.AddDate(0, 0, 1)
+	out := complaintsReport{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
+		ByStatus: zeros(duban.ComplaintStatuses), BySource: zeros(duban.Sources), ByCategory: zeros(duban.Categories),
+		ByAgency: map[string]int{}}
+	ctx := r.Context()
+	for by, dst := range map[string]map[string]int{"status": out.ByStatus, "source": out.BySource,
+		"category": out.ByCategory, "agency": out.ByAgency} {
+		rows, err := s.Store.CountComplaints(ctx, by, from, end)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if by == "agency" && row.Key == "" {
+				out.NoAgency += row.N
+			} else {
+				dst[row.Key] += row.N
+			}
+			if by == "status" {
+				out.Total += row.N
+			}
+		}
+	}
+	now := s.Clock.Now()
+	overdue, err := s.Store.Complaints(ctx, storage.ComplaintFilter{OverdueAt: &now, CreatedFrom: &from, CreatedTo: &end, Limit: overdueCap})
+	if err != nil {
+		return err
+	}
+	out.Overdue = len(overdue)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func zeros[T ~string](keys []T) map[string]int {
+	m := make(map[string]int, len(keys))
+	for _, k := range keys {
+		m[string(k)] = 0
+	}
+	return m
 }

@@ -1,7 +1,7 @@
 // Package api is duban's HTTP surface: the JSON API of CONTRACT.md for
-// agencies, people, hearings, deliveries, the audit log and reports, with
-// the health, readiness and metrics endpoints and the platform webhooks
-// mounted beside it.
+// agencies, people, hearings, complaints, deliveries, the audit log and
+// reports, Open311 GeoReport v2, with the health, readiness and metrics
+// endpoints and the platform webhooks mounted beside it.
 package api
 
 import (
@@ -21,8 +21,11 @@ import (
 type Deps struct {
 	Store    *storage.Store
 	Hearings *jobs.Hearings
-	Outbox   *jobs.Outbox // nil: Hearings.Outbox
-	Clock    duban.Clock
+	// Complaints is the supervision queue; nil: the complaint endpoints
+	// and Open311 are not mounted.
+	Complaints *jobs.Complaints
+	Outbox     *jobs.Outbox // nil: Hearings.Outbox
+	Clock      duban.Clock
 	// Loc is DUBAN_TIMEZONE: times are answered in it, and request times
 	// without an offset are read in it.
 	Loc *time.Location
@@ -116,6 +119,20 @@ func (s *server) routes() {
 	s.handle("POST /api/v1/deliveries/{id}/resend", s.resendDelivery)
 	s.handle("GET /api/v1/audit", s.auditLog)
 	s.handle("GET /api/v1/reports/appearance", s.appearanceReport)
+
+	if s.Complaints != nil {
+		s.handle("POST /api/v1/complaints", s.createComplaint)
+		s.handle("GET /api/v1/complaints", s.listComplaints)
+		s.handle("GET /api/v1/complaints/{id}", s.getComplaint)
+		s.handle("POST /api/v1/complaints/{id}/actions", s.actOnComplaint)
+		s.handle("GET /api/v1/callbacks", s.listCallbacks)
+		s.handle("GET /api/v1/reports/complaints", s.complaintsReport)
+
+		s.mux.HandleFunc("GET /open311/v2/services.json", s.open311(s.open311Services))
+		s.mux.HandleFunc("POST /open311/v2/requests.json", s.open311(s.open311Create))
+		s.mux.HandleFunc("GET /open311/v2/requests.json", s.open311(s.open311List))
+		s.mux.HandleFunc("GET /open311/v2/requests/{id}", s.open311(s.open311Get))
+	}
 }
 
 // handlerFunc is an authenticated endpoint: it answers, or returns the error

@@ -135,7 +135,8 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	if tgAPI != nil {
 		botName = tgAPI.Self.UserName
 		a.Telegram = bot.NewTelegram(bot.TelegramDeps{API: tgAPI, Token: a.tgToken, Store: a.Store, Hearings: a.Hearings,
-			T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram")})
+			Complaints: a.Complaints, T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram")})
+		a.Complaints.Maintenance = append(a.Complaints.Maintenance, a.Telegram.DropIdleReports)
 		if cfg.TelegramMode == configs.TelegramWebhook {
 			routes["POST /telegram/webhook"] = a.Telegram.WebhookHandler(cfg.TelegramWebhookSecret.Reveal())
 		}
@@ -149,7 +150,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 			routes["POST /slack/events"] = a.Slack.EventsHandler()
 		}
 	}
-	a.handler = api.New(api.Deps{Store: a.Store, Hearings: a.Hearings, Outbox: a.Outbox, Clock: a.Clock, Loc: cfg.Location,
+	a.handler = api.New(api.Deps{Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, Outbox: a.Outbox, Clock: a.Clock, Loc: cfg.Location,
 		AdminToken: cfg.AdminToken.Reveal(), BindCodeTTL: cfg.BindCodeTTL, TelegramBotUsername: botName,
 		Ready: a.Ready, Metrics: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}), Routes: routes,
 		Log: a.Log.With("component", "api")})

@@ -20,9 +20,9 @@ const redisDB = 2
 
 // backend is where an end-to-end test keeps its state.
 type backend struct {
-	name      string
-	database  func(testing.TB) string
-	redisURL  func(testing.TB) string
+	name     string
+	database func(testing.TB) string
+	redisURL func(testing.TB) string
 }
 
 // backends are SQLite with in-process Redis always, and PostgreSQL with

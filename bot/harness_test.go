@@ -56,6 +56,7 @@ type env struct {
 	store     *storage.Store
 	clock     *duban.ManualClock
 	hs        *jobs.Hearings
+	cs        *jobs.Complaints // built as app/app.go builds it
 	agency    *duban.Agency
 	head      *duban.Person
 	other     *duban.Person
@@ -83,6 +84,8 @@ func newEnv(t *testing.T) *env {
 		EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour}
 	e.hs = &jobs.Hearings{Store: e.store, Queue: queue, Outbox: outbox, Render: jobs.Renderer{T: bundle, Loc: sh},
 		Policy: policy, Clock: e.clock, Log: discard, Metrics: outbox.Metrics}
+	e.cs = &jobs.Complaints{Store: e.store, Queue: queue, Outbox: outbox, T: bundle, Loc: sh,
+		Calendar: duban.NewCalendar(sh), Clock: e.clock, Log: discard, Metrics: outbox.Metrics}
 
 	e.agency = storagetest.Agency(t, e.store, "GA", "市公安局")
 	sj := storagetest.Agency(t, e.store, "SJ", "市司法局")

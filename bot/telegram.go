@@ -27,22 +27,28 @@ type TelegramDeps struct {
 	Token    string           // the bot token, only to redact it from errors and logs
 	Store    *storage.Store
 	Hearings *jobs.Hearings
-	T        *i18n.Bundle
-	Clock    duban.Clock
-	Log      *slog.Logger
+	// Complaints takes the public's reports and ratings; nil turns the
+	// hotline (/report, /status, rating buttons) off.
+	Complaints *jobs.Complaints
+	T          *i18n.Bundle
+	Clock      duban.Clock
+	Log        *slog.Logger
 }
 
 // Telegram handles the updates of the one Telegram bot: /start CODE binds a
-// chat, reminder buttons answer hearings, and everything else gets help.
-// Updates arrive by long polling (Poll) or a webhook (WebhookHandler).
+// chat, reminder buttons answer hearings, the public reports problems
+// (/report, or any message from someone not bound) and follows them
+// (/status CODE, rating buttons), and everything else gets help. Updates
+// arrive by long polling (Poll) or a webhook (WebhookHandler).
 type Telegram struct {
-	api      *tgbotapi.BotAPI
-	token    string
-	store    *storage.Store
-	hearings *jobs.Hearings
-	t        *i18n.Bundle
-	clock    duban.Clock
-	log      *slog.Logger
+	api        *tgbotapi.BotAPI
+	token      string
+	store      *storage.Store
+	hearings   *jobs.Hearings
+	complaints *jobs.Complaints
+	t          *i18n.Bundle
+	clock      duban.Clock
+	log        *slog.Logger
 }
 
 // NewTelegram returns the Telegram bot of d.
@@ -55,7 +61,8 @@ func NewTelegram(d TelegramDeps) *Telegram {
 	if clock == nil {
 		clock = duban.SystemClock{}
 	}
-	return &Telegram{api: d.API, token: d.Token, store: d.Store, hearings: d.Hearings, t: d.T, clock: clock, log: log}
+	return &Telegram{api: d.API, token: d.Token, store: d.Store, hearings: d.Hearings, complaints: d.Complaints,
+		t: d.T, clock: clock, log: log}
 }
 
 // replies are the Bot API calls answering one update, made after it is
@@ -107,7 +114,7 @@ func (t *Telegram) send(out replies) {
 func (t *Telegram) route(ctx context.Context, tx *storage.Store, u tgbotapi.Update) (replies, error) {
 	switch {
 	case u.CallbackQuery != nil:
-		return t.callback(ctx, tx, u.CallbackQuery)
+		return t.callback(ctx, tx, u.UpdateID, u.CallbackQuery)
 	case u.Message != nil:
 		return t.message(ctx, tx, u.Message)
 	}
@@ -147,8 +154,10 @@ func command(text string) (cmd, args string) {
 	return strings.ToLower(name), strings.TrimSpace(rest)
 }
 
-// message handles a text message in a private chat. Groups are not where
-// duban talks to anyone, so their messages are ignored.
+// message handles a message in a private chat. Groups are not where duban
+// talks to anyone, so their messages are ignored. A chat in a report gives
+// its messages to the report; anyone else not bound starts one; a bound
+// person's message answers their open question, or gets their help.
 func (t *Telegram) message(ctx context.Context, tx *storage.Store, m *tgbotapi.Message) (replies, error) {
 	if m.From == nil || m.Chat == nil || m.Chat.IsGroup() || m.Chat.IsSuperGroup() || m.Chat.IsChannel() {
 		return nil, nil
@@ -158,21 +167,46 @@ func (t *Telegram) message(ctx context.Context, tx *storage.Store, m *tgbotapi.M
 		return nil, err
 	}
 	locale, chat := t.locale(p, m.From), m.Chat.ID
+	hotline := t.complaints != nil
 	cmd, args := command(m.Text)
 	switch {
 	case cmd == "start" && args != "":
 		return t.bind(ctx, tx, m, p, args)
-	case cmd == "start", cmd == "help", p == nil:
-		// The public hotline conversation arrives in a later issue; until
-		// then, anyone not bound gets its help text.
+	case cmd == "start", cmd == "help":
 		return replies{t.help(chat, p, locale)}, nil
+	case cmd == "report" && hotline:
+		return t.startReport(ctx, tx, chat, locale)
+	case cmd == "status" && hotline:
+		return t.status(ctx, tx, chat, locale, args)
 	case cmd == "cancel":
+		// Drops a report draft or a pending question alike.
 		if err := tx.ClearChatState(ctx, chatKey(chat)); err != nil {
 			return nil, err
 		}
-		return replies{t.text(chat, locale, "bot.cancelled", nil)}, nil
+		msg := t.text(chat, locale, "bot.cancelled", nil)
+		if hotline {
+			msg.ReplyMarkup = tgbotapi.NewRemoveKeyboard(false) // the contact step's keyboard
+		}
+		return replies{msg}, nil
+	case cmd != "" && p == nil:
+		return replies{t.help(chat, p, locale)}, nil
 	case cmd != "":
 		return replies{t.text(chat, locale, "bot.unknown_command", nil)}, nil
+	}
+	if hotline {
+		st, err := optional(tx.ChatStateOf(ctx, chatKey(chat)))
+		if err != nil {
+			return nil, err
+		}
+		if st != nil && st.Kind == kindReport {
+			return t.reportInput(ctx, tx, m, st, locale)
+		}
+		if p == nil {
+			return t.startReport(ctx, tx, chat, locale)
+		}
+	}
+	if p == nil {
+		return replies{t.help(chat, p, locale)}, nil
 	}
 	out, handled, err := t.delegateText(ctx, tx, chat, p, locale, args)
 	if handled || err != nil {
@@ -185,7 +219,11 @@ func (t *Telegram) help(chat int64, p *duban.Person, locale string) tgbotapi.Mes
 	if p == nil {
 		return t.text(chat, locale, "bot.help.public", nil)
 	}
-	return t.text(chat, locale, "bot.help.bound", map[string]any{"Name": p.Name})
+	msg := t.text(chat, locale, "bot.help.bound", map[string]any{"Name": p.Name})
+	if t.complaints != nil {
+		msg.Text += "\n" + t.t.T(locale, "report.help.bound", nil)
+	}
+	return msg
 }
 
 // bind links the chat to the person of a one-time code. A code that is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -20,12 +21,14 @@ type press struct {
 	locale string
 	chat   int64
 	msgID  int // the message holding the button, 0 when unknown
+	update int // the update's id, the idempotency key of what it creates
 }
 
-// callback handles a button under a reminder, an escalation or an outcome
-// request. The presser's role is checked before anything changes; a press
-// that may not act is answered and changes nothing.
-func (t *Telegram) callback(ctx context.Context, tx *storage.Store, q *tgbotapi.CallbackQuery) (replies, error) {
+// callback handles a button of a report, a rating of a complaint, or a
+// button under a reminder, an escalation or an outcome request. The
+// presser's role is checked before anything changes; a press that may not
+// act is answered and changes nothing.
+func (t *Telegram) callback(ctx context.Context, tx *storage.Store, update int, q *tgbotapi.CallbackQuery) (replies, error) {
 	if q.From == nil {
 		return nil, nil
 	}
@@ -33,9 +36,17 @@ func (t *Telegram) callback(ctx context.Context, tx *storage.Store, q *tgbotapi.
 	if err != nil {
 		return nil, err
 	}
-	pr := press{q: q, p: p, locale: t.locale(p, q.From), chat: q.From.ID}
+	pr := press{q: q, p: p, locale: t.locale(p, q.From), chat: q.From.ID, update: update}
 	if q.Message != nil && q.Message.Chat != nil {
 		pr.chat, pr.msgID = q.Message.Chat.ID, q.Message.MessageID
+	}
+	// Report buttons ("r:…") and the reporter's rating ("cr:<id>:<n>") come
+	// first: anyone may press them, bound or not.
+	if strings.HasPrefix(q.Data, reportPrefix) {
+		return t.reportPress(ctx, tx, pr)
+	}
+	if cc, err := duban.ParseComplaintCallback(q.Data); err == nil && cc.Verb == duban.VerbRate {
+		return t.rate(ctx, tx, pr, cc)
 	}
 	if pr.cb, err = duban.ParseCallback(q.Data); err != nil {
 		return t.alert(pr, "bot.error"), nil

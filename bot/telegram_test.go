@@ -59,8 +59,8 @@ func newTelegram(t *testing.T) *tgEnv {
 
 // newBot builds the Telegram bot afresh, as a restart would.
 func (e *tgEnv) newBot() *bot.Telegram {
-	return bot.NewTelegram(bot.TelegramDeps{API: e.api, Token: token, Store: e.store, Hearings: e.hs, T: bundle,
-		Clock: e.clock, Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	return bot.NewTelegram(bot.TelegramDeps{API: e.api, Token: token, Store: e.store, Hearings: e.hs, Complaints: e.cs,
+		T: bundle, Clock: e.clock, Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 }
 
 func (e *tgEnv) handle(u tgbotapi.Update) {
@@ -155,9 +155,10 @@ func TestTelegramHandleUpdate_HelpFitsWhoAsks(t *testing.T) {
 	}{
 		{"stranger /start", tgStranger, "/start", tr("zh-CN", "bot.help.public", nil)},
 		{"stranger /help", tgStranger, "/help", tr("zh-CN", "bot.help.public", nil)},
-		{"stranger text", tgStranger, "我要举报乱收费", tr("zh-CN", "bot.help.public", nil)},
+		{"stranger text starts a report", tgStranger, "我要举报乱收费", tr("zh-CN", "report.start", nil)},
 		{"stranger unknown command", tgStranger, "/whatever", tr("zh-CN", "bot.help.public", nil)},
-		{"bound /help", tgHead, "/help@duban_bot", tr("zh-CN", "bot.help.bound", map[string]any{"Name": "张局长"})},
+		{"bound /help", tgHead, "/help@duban_bot", tr("zh-CN", "bot.help.bound", map[string]any{"Name": "张局长"}) + "\n" + tr("zh-CN", "report.help.bound", nil)},
+		{"bound text", tgHead, "我要举报乱收费", tr("zh-CN", "bot.help.bound", map[string]any{"Name": "张局长"}) + "\n" + tr("zh-CN", "report.help.bound", nil)},
 		{"bound unknown command", tgHead, "/whatever", tr("zh-CN", "bot.unknown_command", nil)},
 	}
 	for _, tt := range tests {

@@ -218,6 +218,9 @@ func (cs *Complaints) tellReporters(ctx context.Context, tx *storage.Store, c *d
 		data["Text"] = text
 		data["Code"] = duban.FormatTrackingCode(f.TrackingCode)
 		data["Survivor"] = duban.FormatTrackingCode(c.TrackingCode)
+		if why == "merge" {
+			data["Survivor"] = text // the code of the complaint merged into
+		}
 		msg := duban.Message{Kind: duban.MsgComplaintUpdate, Ref: fmt.Sprintf("complaint:%d", f.ID),
 			Text: cs.T.T(locale, "complaint.update."+why, data)}
 		key := fmt.Sprintf("r:%d:%s:%d", f.ID, why, c.UpdatedAt.UnixNano())

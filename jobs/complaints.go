@@ -102,6 +102,8 @@ func (in *Intake) Validate() error {
 		"outlet": in.Outlet, "link": in.Link, "headline": in.Headline, "agency": in.AgencyText} {
 		if !utf8.ValidString(s) {
 			v.Add(field, "is not valid UTF-8")
+		} else if strings.ContainsRune(s, 0) {
+			v.Add(field, "contains a NUL character")
 		} else if utf8.RuneCountInString(s) > 2000 {
 			v.Add(field, "must be at most 2000 characters")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cityhall/duban"
 )
@@ -57,4 +58,15 @@ func (s *Store) ClearChatState(ctx context.Context, key string) error {
 		return fmt.Errorf("clear chat state: %w", err)
 	}
 	return nil
+}
+
+// IdleChatStates lists the keys of conversations of kind last saved
+// before t: half-written reports nobody finished.
+func (s *Store) IdleChatStates(ctx context.Context, kind string, before time.Time, limit int) ([]string, error) {
+	keys := []string{}
+	if err := s.sel(ctx, &keys, fmt.Sprintf(`SELECT chat_key FROM chat_states WHERE kind = ? AND updated_at < ?
+		ORDER BY chat_key LIMIT %d`, limit), kind, ts(before)); err != nil {
+		return nil, fmt.Errorf("idle chat states: %w", err)
+	}
+	return keys, nil
 }
