@@ -24,13 +24,19 @@ const signingSecret = "e2e-signing-secret"
 // call makes an API request as the admin and decodes the JSON answer.
 func call(t *testing.T, r *running, method, path string, body any) (int, map[string]any) {
 	t.Helper()
+	return callWith(t, r, "test-admin-token", method, path, body)
+}
+
+// callWith makes an API request with a bearer token.
+func callWith(t *testing.T, r *running, token, method, path string, body any) (int, map[string]any) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, "http://"+r.Addr()+path, rd)
-	req.Header.Set("Authorization", "Bearer test-admin-token")
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -71,6 +77,10 @@ const (
 )
 
 func newWorld(t *testing.T, b backend, set func(*configs.Config)) *world {
+	return newWorldWith(t, b, set, app.Options{})
+}
+
+func newWorldWith(t *testing.T, b backend, set func(*configs.Config), opts app.Options) *world {
 	tg := tgfake.New(t)
 	sl := slackfake.New(t)
 	cfg := testConfig(t, b, func(c *configs.Config) {
@@ -84,7 +94,7 @@ func newWorld(t *testing.T, b backend, set func(*configs.Config)) *world {
 			set(c)
 		}
 	})
-	w := &world{r: boot(t, cfg, app.Options{}), tg: tg, sl: sl}
+	w := &world{r: boot(t, cfg, opts), tg: tg, sl: sl}
 	mustCall(t, w.r, "POST", "/api/v1/agencies", map[string]any{"code": "GA", "name": "市公安局"}, 201)
 	mustCall(t, w.r, "POST", "/api/v1/agencies", map[string]any{"code": "GOV", "name": "市人民政府"}, 201)
 	mustCall(t, w.r, "POST", "/api/v1/people", map[string]any{"name": "张局长", "agency": "GA", "roles": []string{"agency_head"}, "telegram_chat_id": chatHeadA}, 201)

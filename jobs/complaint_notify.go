@@ -63,20 +63,41 @@ func (cs *Complaints) HandleSync(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if c.SlackTS != "" {
+	cs.Log.Debug("supervision sync", slog.Int64("complaint_id", c.ID), slog.String("ts", c.SlackTS), slog.String("task", t.ResultWriter().TaskID()))
+	switch c.SlackTS {
+	case storage.PostingMarker:
+		return &NotDueError{Wait: 2 * time.Second} // another task is posting it
+	case "":
+	default:
 		return cs.Supervision.Update(ctx, c.SlackChannel, c.SlackTS, msg)
 	}
-	ts, err := cs.Supervision.PostChannel(ctx, cs.Channel, msg)
+	claimed, err := cs.Store.ClaimSupervisionPost(ctx, c.ID)
 	if err != nil {
 		return err
 	}
-	// The ts is the provider's id: posted channel and ts are split by ':'.
+	if !claimed {
+		return &NotDueError{Wait: 2 * time.Second}
+	}
+	ts, err := cs.Supervision.PostChannel(ctx, cs.Channel, msg)
+	if err != nil {
+		if rerr := cs.Store.SetSupervisionMessage(context.WithoutCancel(ctx), c.ID, "", ""); rerr != nil {
+			return rerr
+		}
+		return err
+	}
 	ch, stamp, ok := strings.Cut(ts, ":")
 	if !ok {
 		ch, stamp = cs.Channel, ts
 	}
-	c.SlackChannel, c.SlackTS = ch, stamp
-	return cs.Store.UpdateComplaint(ctx, c)
+	if err := cs.Store.SetSupervisionMessage(ctx, c.ID, ch, stamp); err != nil {
+		return err
+	}
+	// A change that raced with the post rendered nothing of its own (there
+	// was no message to update yet): render once more.
+	if now, err := cs.Store.ComplaintByID(ctx, c.ID); err == nil && now.UpdatedAt.After(c.UpdatedAt) {
+		cs.sync(ctx, c.ID)
+	}
+	return nil
 }
 
 // fields are the template data of a complaint, without the reporter.

@@ -33,14 +33,16 @@ func (s *Store) CreateComplaint(ctx context.Context, c *duban.Complaint) error {
 	return nil
 }
 
-// UpdateComplaint saves everything that changes after intake.
+// UpdateComplaint saves everything that changes after intake, but the
+// supervision message's place, which SetSupervisionMessage owns (a sync
+// task and an action run concurrently; neither may undo the other).
 func (s *Store) UpdateComplaint(ctx context.Context, c *duban.Complaint) error {
 	c.UpdatedAt = s.now()
 	n, err := s.exec(ctx, `UPDATE complaints SET status = ?, category = ?, agency_id = ?, agency_text = ?, handler_id = ?,
-		assigned_at = ?, due_at = ?, closed_at = ?, merged_into = ?, rating = ?, slack_channel = ?, slack_ts = ?,
+		assigned_at = ?, due_at = ?, closed_at = ?, merged_into = ?, rating = ?,
 		reporter_name = ?, reporter_phone = ?, reporter_chat_id = ?, contact_erased_at = ?, updated_at = ? WHERE id = ?`,
 		c.Status, c.Category, c.AgencyID, c.AgencyText, c.HandlerID, tsp(c.AssignedAt), tsp(c.DueAt), tsp(c.ClosedAt),
-		c.MergedInto, c.Rating, c.SlackChannel, c.SlackTS, c.ReporterName, c.ReporterPhone, c.ReporterChatID,
+		c.MergedInto, c.Rating, c.ReporterName, c.ReporterPhone, c.ReporterChatID,
 		tsp(c.ContactErasedAt), c.UpdatedAt, c.ID)
 	if err != nil {
 		return fmt.Errorf("update complaint %d: %w", c.ID, err)
@@ -323,3 +325,27 @@ func (s *Store) CountComplaints(ctx context.Context, by string, from, to time.Ti
 	}
 	return out, nil
 }
+
+// SetSupervisionMessage records where a complaint's supervision-channel
+// message is; only those columns, so it never overwrites a concurrent
+// change of the complaint.
+func (s *Store) SetSupervisionMessage(ctx context.Context, id int64, channel, ts string) error {
+	if _, err := s.exec(ctx, `UPDATE complaints SET slack_channel = ?, slack_ts = ? WHERE id = ?`, channel, ts, id); err != nil {
+		return fmt.Errorf("supervision message of complaint %d: %w", id, err)
+	}
+	return nil
+}
+
+// ClaimSupervisionPost marks a complaint's supervision message as being
+// posted, so that two sync tasks never post it twice; false when another
+// one has it (or it is posted).
+func (s *Store) ClaimSupervisionPost(ctx context.Context, id int64) (bool, error) {
+	n, err := s.exec(ctx, `UPDATE complaints SET slack_ts = ? WHERE id = ? AND slack_ts = ''`, PostingMarker, id)
+	if err != nil {
+		return false, fmt.Errorf("claim supervision post %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// PostingMarker stands in slack_ts while the message is being posted.
+const PostingMarker = "posting"
