@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	}
 	if slackClient != nil {
 		a.Slack = bot.NewSlack(bot.SlackDeps{Client: slackClient, APIURL: cfg.SlackAPIURL, SigningSecret: cfg.SlackSigningSecret.Reveal(),
-			Store: a.Store, Hearings: a.Hearings, T: bundle, Clock: a.Clock, Loc: cfg.Location, Log: a.Log.With("integration", "slack")})
+			Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, T: bundle, Clock: a.Clock, Loc: cfg.Location, Log: a.Log.With("integration", "slack")})
 		if !cfg.SlackSocketMode() {
 			routes["POST /slack/commands"] = a.Slack.CommandsHandler()
 			routes["POST /slack/interactions"] = a.Slack.InteractionsHandler()

@@ -34,6 +34,7 @@ type SlackDeps struct {
 	SigningSecret string        // verifies every HTTP request from Slack
 	Store         *storage.Store
 	Hearings      *jobs.Hearings
+	Complaints    *jobs.Complaints // the complaint queue; nil turns its commands off
 	T             *i18n.Bundle
 	Clock         duban.Clock
 	Loc           *time.Location // local time of the courts, for the times typed in modals
@@ -53,6 +54,7 @@ type Slack struct {
 	secret   string
 	store    *storage.Store
 	hearings *jobs.Hearings
+	cs       *jobs.Complaints
 	t        *i18n.Bundle
 	clock    duban.Clock
 	loc      *time.Location
@@ -63,7 +65,7 @@ type Slack struct {
 // NewSlack returns the Slack app of d.
 func NewSlack(d SlackDeps) *Slack {
 	s := &Slack{client: d.Client, apiURL: d.APIURL, secret: d.SigningSecret, store: d.Store, hearings: d.Hearings,
-		t: d.T, clock: d.Clock, loc: d.Loc, log: d.Log, http: d.HTTPClient}
+		cs: d.Complaints, t: d.T, clock: d.Clock, loc: d.Loc, log: d.Log, http: d.HTTPClient}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

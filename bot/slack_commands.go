@@ -59,7 +59,8 @@ func (s *Slack) command(ctx context.Context, cmd slack.SlashCommand) *ephemeral 
 	}
 	locale := localeOf(p)
 	sub := ""
-	if f := strings.Fields(cmd.Text); len(f) > 0 {
+	f := strings.Fields(cmd.Text)
+	if len(f) > 0 {
 		sub = strings.ToLower(f[0])
 	}
 	switch sub {
@@ -74,8 +75,20 @@ func (s *Slack) command(ctx context.Context, cmd slack.SlashCommand) *ephemeral 
 		}
 		return nil
 	case "queue", "show", "log":
-		// The complaint queue arrives in a later issue.
-		return s.ephemeral(locale, "slack.not_yet", nil)
+		if s.cs == nil {
+			return s.ephemeral(locale, "slack.not_yet", nil)
+		}
+		switch sub {
+		case "queue":
+			return s.queueCommand(ctx, p, f[1:])
+		case "show":
+			return s.showCommand(ctx, p, f[1:])
+		}
+		kind := ""
+		if len(f) > 1 {
+			kind = strings.ToLower(f[1])
+		}
+		return s.logCommand(ctx, p, kind, cmd.TriggerID)
 	}
 	return s.ephemeral(locale, "slack.help", nil)
 }

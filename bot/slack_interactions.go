@@ -46,6 +46,17 @@ func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) *
 			return s.submitHearing(ctx, ic)
 		case callbackDelegate:
 			return s.submitDelegate(ctx, ic)
+		case callbackLogCall, callbackLogMedia, callbackCReject, callbackCAssign, callbackCClose:
+			if s.cs == nil {
+				return nil
+			}
+			switch ic.View.CallbackID {
+			case callbackLogCall:
+				return s.submitLog(ctx, ic, duban.SourceHotlineCall)
+			case callbackLogMedia:
+				return s.submitLog(ctx, ic, duban.SourceMedia)
+			}
+			return s.submitComplaintAction(ctx, ic)
 		}
 	}
 	return nil
@@ -81,6 +92,10 @@ func (s *Slack) blockAction(ctx context.Context, ic slack.InteractionCallback) {
 	data := a.Value
 	if data == "" {
 		data = a.ActionID
+	}
+	if cb, err := duban.ParseComplaintCallback(data); err == nil && s.cs != nil {
+		s.complaintButton(ctx, ic, a, cb)
+		return
 	}
 	var res actionResult
 	fresh, err := s.markOnce(ctx, actionKey(ic, a), func(tx *storage.Store) error {
