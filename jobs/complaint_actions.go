@@ -90,7 +90,9 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 		case duban.ActionExtend:
 			due := cs.Calendar.AddWorkingDays(*c.DueAt, req.WorkingDays)
 			c.DueAt = &due
-		case duban.ActionClose:
+		case duban.ActionClose, duban.ActionReject:
+			// Either ends the complaint: the reporter's contact is kept a
+			// retention from here.
 			c.ClosedAt = &now
 		case duban.ActionReopen:
 			c.ClosedAt = nil
@@ -107,6 +109,7 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 				return duban.Invalid("into", "cannot merge into itself or into a merged complaint")
 			}
 			c.MergedInto = &into.ID
+			c.ClosedAt = &now
 			text = into.TrackingCode
 		case duban.ActionRate:
 			r := req.Rating

@@ -284,3 +284,27 @@ func TestComplaint_HandlersNeverSeeTheReporterAndIdentityReadsAreAudited(t *test
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestComplaint_ContactsAreErasedARetentionAfterClosing(t *testing.T) {
+	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	chat := int64(888)
+	c := h.complaint(jobs.Intake{Source: duban.SourceHotlineCall, ReporterPhone: "13500000000", ReporterName: "孙某", ReporterChatID: &chat})
+	open := h.complaint(jobs.Intake{Source: duban.SourceHotlineCall, ReporterPhone: "13400000000", ReporterName: "周某"})
+	h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionReject, Reason: "不属于行政执法监督范围"})
+	h.clock.Advance(3*365*24*time.Hour - time.Hour)
+	if st, _ := h.cs.CheckSLA(h.ctx); st.Erased != 0 {
+		t.Fatalf("erased before the retention: %+v", st)
+	}
+	h.clock.Advance(2 * time.Hour)
+	if st, err := h.cs.CheckSLA(h.ctx); err != nil || st.Erased != 1 {
+		t.Fatalf("erasure: %+v %v", st, err)
+	}
+	got, _ := h.store.ComplaintByID(h.ctx, c.ID)
+	if got.ReporterPhone != "" || got.ReporterName != "" || got.ReporterChatID != nil || got.ContactErasedAt == nil || got.Description == "" {
+		t.Errorf("after erasure: %+v", got)
+	}
+	kept, _ := h.store.ComplaintByID(h.ctx, open.ID)
+	if kept.ReporterPhone != "13400000000" {
+		t.Errorf("an open complaint's contact was erased")
+	}
+}

@@ -298,8 +298,12 @@ func (s *Store) RecordStatusLookup(ctx context.Context, chatID int64, since time
 // reporter's identity is still kept, closed before t.
 func (s *Store) ComplaintsClosedBefore(ctx context.Context, t time.Time, limit int) ([]duban.Complaint, error) {
 	out := []duban.Complaint{}
-	if err := s.sel(ctx, &out, fmt.Sprintf(`SELECT `+complaintCols+` FROM complaints WHERE closed_at IS NOT NULL
-		AND closed_at < ? AND contact_erased_at IS NULL AND status IN ('closed', 'rejected', 'merged') ORDER BY id LIMIT %d`, limit), ts(t)); err != nil {
+	// A merged complaint's reporter follows the survivor: kept until the
+	// survivor too has been closed a retention ago.
+	if err := s.sel(ctx, &out, fmt.Sprintf(`SELECT `+complaintCols+` FROM complaints c WHERE closed_at IS NOT NULL
+		AND closed_at < ? AND contact_erased_at IS NULL AND (status IN ('closed', 'rejected') OR (status = 'merged'
+		AND EXISTS (SELECT 1 FROM complaints s WHERE s.id = c.merged_into AND s.status IN ('closed', 'rejected') AND s.closed_at < ?)))
+		ORDER BY id LIMIT %d`, limit), ts(t), ts(t)); err != nil {
 		return nil, fmt.Errorf("complaints to erase: %w", err)
 	}
 	return out, nil
