@@ -128,6 +128,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		Log: a.Log.With("component", "complaints"), Metrics: metrics, Retention: cfg.ContactRetention}
 	if sl, ok := senders[duban.ChannelSlack].(*notifier.Slack); ok && cfg.SlackSupervisionChannel != "" {
 		a.Complaints.Supervision, a.Complaints.Channel = sl, cfg.SlackSupervisionChannel
+		a.Hearings.Supervision, a.Hearings.Channel = sl, cfg.SlackSupervisionChannel
 	}
 
 	routes := map[string]http.Handler{}

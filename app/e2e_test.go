@@ -178,6 +178,7 @@ func TestEndToEnd_HearingFromNoticeToAppearanceRate(t *testing.T) {
 				c.ReminderOffsets = []time.Duration{9 * time.Second}
 				c.EscalateBefore = 6 * time.Second
 				c.OutcomeAfter = 2 * time.Second
+				c.SlackSupervisionChannel = "CSUPER"
 			})
 			start := time.Now().Add(14 * time.Second).Truncate(time.Second)
 			h := mustCall(t, w.r, "POST", "/api/v1/hearings", map[string]any{"case_number": "(2026)沪01行初88号", "court": "市中级人民法院",
@@ -215,6 +216,9 @@ func TestEndToEnd_HearingFromNoticeToAppearanceRate(t *testing.T) {
 			if countContaining(texts(w.telegramTo(chatClerk)), "张局长") != 0 {
 				t.Errorf("head A was escalated although they answered")
 			}
+			eventually(t, 10*time.Second, "the escalation in the supervision channel", func() bool {
+				return countContaining(w.slackTo("CSUPER"), "Mayor Chen") == 1
+			})
 			if got := w.slackTo(slackHeadB); len(got) != 2 {
 				t.Errorf("head B got %d Slack messages, want notice and reminder", len(got))
 			}

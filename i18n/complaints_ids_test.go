@@ -5,7 +5,7 @@ import "maps"
 // The messages of the complaint queue, with the data their callers pass.
 func init() {
 	complaint := map[string]any{"Code": "7K3M-9QXD-2WAB", "Status": "已受理", "Source": "热线电话", "Category": "乱罚款",
-		"Agency": "市场监管局", "Description": "乱罚款", "Location": "人民广场", "DueAt": "2026-12-08 23:59"}
+		"Agency": "市场监管局", "Description": "乱罚款", "Location": "人民广场", "DueAt": "2026-12-08 23:59", "Overdue": true}
 	ids := map[string]map[string]any{
 		"complaint.agency_unknown": {}, "complaint.supervision": complaint,
 		"complaint.assigned": complaint, "complaint.urge": complaint, "complaint.escalate": complaint, "complaint.low_rating": complaint,

@@ -137,8 +137,10 @@ func clip(s string, n int) string {
 // SupervisionMessage renders a complaint for supervisors, with the buttons
 // of the actions its state allows.
 func (cs *Complaints) SupervisionMessage(ctx context.Context, c *duban.Complaint, locale string) (duban.Message, error) {
+	data := cs.fields(ctx, locale, c)
+	data["Overdue"] = c.Overdue(cs.Clock.Now())
 	msg := duban.Message{Kind: duban.MsgComplaint, Ref: fmt.Sprintf("complaint:%d", c.ID),
-		Text: cs.T.T(locale, "complaint.supervision", cs.fields(ctx, locale, c))}
+		Text: cs.T.T(locale, "complaint.supervision", data)}
 	var row []duban.Button
 	add := func(verb, label, style string) {
 		row = append(row, duban.Button{Label: cs.T.T(locale, label, nil), Data: duban.ComplaintCallback{Verb: verb, ComplaintID: c.ID}.Encode(), Style: style})

@@ -23,6 +23,11 @@ type Hearings struct {
 	Clock   duban.Clock
 	Log     *slog.Logger
 	Metrics *Metrics
+
+	// Supervision and Channel, when set, also post escalations to the
+	// Slack supervision channel.
+	Supervision SupervisionPoster
+	Channel     string
 }
 
 // Actor is who acts: a person, or a system name (the bootstrap admin, the

@@ -159,6 +159,7 @@ func (hs *Hearings) escalate(ctx context.Context, tx *storage.Store, h *duban.He
 		out = append(out, d)
 	}
 	hs.Metrics.Escalations.Inc()
+	tx.AfterCommit(func() { hs.postEscalation(ctx, ha.ID, base, noChannel) })
 	return out, nil
 }
 

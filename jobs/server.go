@@ -44,6 +44,7 @@ func NewServer(r asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) *asynq.
 func NewMux(hs *Hearings, ob *Outbox, rc *Reconciler, cs *Complaints) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeComplaintSync, cs.HandleSync)
+	mux.HandleFunc(TypeChannelEscalation, hs.HandleChannelEscalation)
 	mux.HandleFunc(TypeSLACheck, cs.HandleSLACheck)
 	mux.HandleFunc(TypeReminderSend, hs.HandleReminder)
 	mux.HandleFunc(TypeDeliverySend, ob.HandleDelivery)
