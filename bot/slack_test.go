@@ -153,7 +153,7 @@ func TestSlackCommand_AnswersBySubcommandAndRole(t *testing.T) {
 		{name: "help", user: slHead, text: "help", want: "slack.help"},
 		{name: "nothing is help", user: slStranger, text: "", want: "slack.help"},
 		{name: "unknown is help", user: slStaff, text: "frobnicate", want: "slack.help"},
-		{name: "queue comes later", user: slSup, text: "queue overdue", want: "slack.not_yet"},
+		{name: "queue off without the complaint queue", user: slSup, text: "queue overdue", want: "slack.not_yet"},
 		{name: "show comes later", user: slSup, text: "show 12", want: "slack.not_yet"},
 		{name: "log comes later", user: slStaff, text: "log call", want: "slack.not_yet"},
 	}
