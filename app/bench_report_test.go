@@ -24,10 +24,12 @@ import (
 
 const webhookSecret = "bench-webhook-secret"
 
+// chatOnly is the label of the contact step's "updates in this chat" key.
+var chatOnly = i18n.MustNew().T(duban.LocaleZH, "report.button.chat_only", nil)
+
 // reportUpdates is one whole report through the hotline bot, as Telegram
 // would post it: nine updates from /report to the confirmation.
 func reportUpdates(next func() int, chat int64) []tgbotapi.Update {
-	chatOnly := i18n.MustNew().T(duban.LocaleZH, "report.button.chat_only", nil)
 	press := func(data string) tgbotapi.Update { return tgfake.CallbackUpdate(next(), chat, chat, 1, data) }
 	say := func(text string) tgbotapi.Update { return tgfake.TextUpdate(next(), chat, chat, text) }
 	return []tgbotapi.Update{
