@@ -163,6 +163,14 @@ func (o *Outbox) deliverToReporter(ctx context.Context, d *duban.Delivery) error
 // send is the write-ahead send of one claimed delivery: sending before
 // the provider call, sent after it; onFail runs after a permanent failure.
 func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
+	// Wait for the provider's slot before the write-ahead mark, so that a
+	// row is sending only for the length of the call itself.
+	if w, ok := sender.(notifier.Waiter); ok {
+		if err := w.Wait(ctx, addr); err != nil {
+			return err
+		}
+		ctx = notifier.Reserved(ctx)
+	}
 	claimed, err := o.Store.ClaimDelivery(ctx, d.ID)
 	if err != nil || !claimed {
 		return err

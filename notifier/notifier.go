@@ -155,3 +155,24 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Waiter is a Sender whose rate-limit slot can be waited for ahead of the
+// call. The outbox waits before it marks a delivery sending, so that the
+// write-ahead mark covers the provider call alone and a crash while waiting
+// leaves the delivery queued, not in doubt.
+type Waiter interface {
+	Wait(ctx context.Context, addr duban.Address) error
+}
+
+type reservedKey struct{}
+
+// Reserved marks ctx as holding the slot a Wait took: the next Send with it
+// does not wait again (and so does not take a second slot).
+func Reserved(ctx context.Context) context.Context {
+	return context.WithValue(ctx, reservedKey{}, true)
+}
+
+func reserved(ctx context.Context) bool {
+	v, _ := ctx.Value(reservedKey{}).(bool)
+	return v
+}

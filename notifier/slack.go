@@ -96,23 +96,34 @@ func (s *Slack) Send(ctx context.Context, addr duban.Address, msg duban.Message)
 	if !s.Reachable(addr) {
 		return "", unreachable(duban.ChannelSlack)
 	}
-	channel, ts, err := s.post(ctx, addr.SlackUserID, msg)
+	channel, ts, err := s.post(ctx, addr.SlackUserID, msg, reserved(ctx))
 	if err != nil {
 		return "", err
 	}
 	return channel + ":" + ts, nil
 }
 
+// Wait waits for the next slot to post to addr's direct messages (see
+// Waiter).
+func (s *Slack) Wait(ctx context.Context, addr duban.Address) error {
+	if err := keyedWait(ctx, s.limiter, addr.SlackUserID, s.now); err != nil {
+		return fmt.Errorf("slack: wait for rate limit: %w", err)
+	}
+	return nil
+}
+
 // PostChannel posts msg to channel (the supervision channel) and returns its
 // timestamp, for Update.
 func (s *Slack) PostChannel(ctx context.Context, channel string, msg duban.Message) (string, error) {
-	_, ts, err := s.post(ctx, channel, msg)
+	_, ts, err := s.post(ctx, channel, msg, false)
 	return ts, err
 }
 
-func (s *Slack) post(ctx context.Context, channel string, msg duban.Message) (string, string, error) {
-	if err := keyedWait(ctx, s.limiter, channel, s.now); err != nil {
-		return "", "", fmt.Errorf("slack: wait for rate limit: %w", err)
+func (s *Slack) post(ctx context.Context, channel string, msg duban.Message, slotHeld bool) (string, string, error) {
+	if !slotHeld {
+		if err := keyedWait(ctx, s.limiter, channel, s.now); err != nil {
+			return "", "", fmt.Errorf("slack: wait for rate limit: %w", err)
+		}
 	}
 	respChannel, ts, err := s.client.PostMessageContext(ctx, channel, slackMessage(msg)...)
 	if err != nil {

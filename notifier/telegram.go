@@ -75,7 +75,16 @@ func (t *Telegram) Channel() duban.Channel { return duban.ChannelTelegram }
 // their chat with /start CODE.
 func (t *Telegram) Reachable(addr duban.Address) bool { return addr.TelegramChatID != 0 }
 
-// Send sends msg to addr's chat and returns "chat_id:message_id".
+// Wait waits for the next slot to send to addr's chat (see Waiter).
+func (t *Telegram) Wait(ctx context.Context, addr duban.Address) error {
+	if err := t.limiter.wait(ctx, addr.TelegramChatID); err != nil {
+		return fmt.Errorf("telegram: wait for rate limit: %w", err)
+	}
+	return nil
+}
+
+// Send sends msg to addr's chat and returns "chat_id:message_id"; it waits
+// for the chat's slot unless ctx holds one (Reserved).
 func (t *Telegram) Send(ctx context.Context, addr duban.Address, msg duban.Message) (string, error) {
 	if !t.Reachable(addr) {
 		return "", unreachable(duban.ChannelTelegram)
@@ -88,8 +97,10 @@ func (t *Telegram) Send(ctx context.Context, addr duban.Address, msg duban.Messa
 	if keyboard != nil {
 		cfg.ReplyMarkup = *keyboard
 	}
-	if err := t.limiter.wait(ctx, addr.TelegramChatID); err != nil {
-		return "", fmt.Errorf("telegram: wait for rate limit: %w", err)
+	if !reserved(ctx) {
+		if err := t.Wait(ctx, addr); err != nil {
+			return "", err
+		}
 	}
 	sent, err := t.api.Send(cfg)
 	if err != nil {

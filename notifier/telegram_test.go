@@ -334,3 +334,28 @@ func TestTelegramEdit_EditsInPlace(t *testing.T) {
 		})
 	}
 }
+
+func TestTelegramSend_AfterWaitTakesNoSecondSlot(t *testing.T) {
+	f := newFakeTelegram(t)
+	f.reply = func(method string, form url.Values) (int, string) { return http.StatusOK, sentMessage(4242, 1) }
+	tg := newTestTelegram(t, f)
+	clock := duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	tg.limiter = newTelegramLimiter(0, clock.Now)
+	addr := duban.Address{TelegramChatID: 4242}
+	if err := tg.Wait(context.Background(), addr); err != nil {
+		t.Fatal(err)
+	}
+	// The clock stands still: a second wait would never end, so the
+	// deadline turns it into an error.
+	ctx, cancel := context.WithTimeout(Reserved(context.Background()), 2*time.Second)
+	defer cancel()
+	if _, err := tg.Send(ctx, addr, duban.Message{Text: "hi"}); err != nil {
+		t.Fatalf("send with a reserved slot waited again: %v", err)
+	}
+	// One slot was taken: the chat's next is one chat interval after the
+	// first, not two.
+	_, wait, ok := tg.limiter.reserve(4242)
+	if ok || wait > telegramChatInterval {
+		t.Errorf("next slot in %s (ok=%v), want within one chat interval", wait, ok)
+	}
+}
