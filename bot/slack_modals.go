@@ -77,17 +77,23 @@ func (s *Slack) plain(locale, id string, limit int) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, truncateRunes(s.t.T(locale, id, nil), limit), false, false)
 }
 
+// textInput is the input block of one plain-text field.
+func (s *Slack) textInput(locale string, f textField) *slack.InputBlock {
+	el := slack.NewPlainTextInputBlockElement(nil, inputAction)
+	el.MaxLength, el.Multiline = f.maxLen, f.multiline
+	var hint *slack.TextBlockObject
+	if f.hint != "" {
+		hint = s.plain(locale, f.hint, 2000)
+	}
+	in := slack.NewInputBlock(f.block, s.plain(locale, f.label, 2000), hint, el)
+	in.Optional = f.optional
+	return in
+}
+
+// modal is a modal view of blocks followed by the text inputs of fields.
 func (s *Slack) modal(locale, callbackID, title, metadata string, blocks []slack.Block, fields []textField) slack.ModalViewRequest {
 	for _, f := range fields {
-		el := slack.NewPlainTextInputBlockElement(nil, inputAction)
-		el.MaxLength, el.Multiline = f.maxLen, f.multiline
-		var hint *slack.TextBlockObject
-		if f.hint != "" {
-			hint = s.plain(locale, f.hint, 2000)
-		}
-		in := slack.NewInputBlock(f.block, s.plain(locale, f.label, 2000), hint, el)
-		in.Optional = f.optional
-		blocks = append(blocks, in)
+		blocks = append(blocks, s.textInput(locale, f))
 	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
