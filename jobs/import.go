@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -77,7 +78,7 @@ func ParseNotices(r io.Reader, loc *time.Location) ([]duban.Notice, []int, error
 		if name == "agencies" {
 			name = "agency"
 		}
-		if !contains(importColumns, name) {
+		if !slices.Contains(importColumns, name) {
 			v.Details = append(v.Details, duban.FieldError{Field: h, Row: 1, Message: "unknown column"})
 			continue
 		}
@@ -139,15 +140,6 @@ func SplitAgencies(s string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Import registers every notice of a CSV file, or none: every bad row is
