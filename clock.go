@@ -47,3 +47,31 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
+
+// RunningClock runs at the wall clock's pace from a start a test chooses:
+// end-to-end tests that wait for real tasks pick their calendar date with
+// it and still see time pass.
+type RunningClock struct {
+	start time.Time
+	wall  time.Time
+}
+
+// NewRunningClock returns a clock that reads start now and moves on with
+// the wall clock.
+func NewRunningClock(start time.Time) *RunningClock {
+	return &RunningClock{start: start, wall: time.Now()}
+}
+
+// Now returns start plus the wall time since the clock was made.
+func (c *RunningClock) Now() time.Time { return c.start.Add(time.Since(c.wall)) }
+
+// WallTime says what the wall clock will read when c reads t. asynq
+// schedules by the wall clock, so a task due at t on a test's clock must
+// be scheduled at WallTime(c, t); on the wall clock it is t itself.
+func WallTime(c Clock, t time.Time) time.Time {
+	switch c.(type) {
+	case nil, SystemClock, *SystemClock:
+		return t
+	}
+	return time.Now().Add(t.Sub(c.Now()))
+}

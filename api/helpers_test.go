@@ -79,8 +79,8 @@ func newEnv(t *testing.T, store *storage.Store) *env {
 	opt := asynq.RedisClientOpt{Addr: r.Addr}
 	client, insp := asynq.NewClient(opt), asynq.NewInspector(opt)
 	t.Cleanup(func() { client.Close(); insp.Close() })
-	queue := jobs.NewQueue(client, insp)
 	e.clock = duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, sh))
+	queue := jobs.NewQueue(client, insp, e.clock)
 	log := slog.New(slog.DiscardHandler)
 	outbox := &jobs.Outbox{Store: store, Queue: queue, Senders: notifier.Senders{duban.ChannelConsole: notifier.NewConsole(&syncBuffer{})},
 		Order: jobs.DefaultChannelOrder, Clock: e.clock, Log: log, Metrics: jobs.NewMetrics(nil)}

@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	}
 	a.client = asynq.NewClientFromRedisClient(a.rdb)
 	a.inspector = asynq.NewInspectorFromRedisClient(a.rdb)
-	a.Queue = jobs.NewQueue(a.client, a.inspector)
+	a.Queue = jobs.NewQueue(a.client, a.inspector, a.Clock)
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

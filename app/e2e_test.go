@@ -17,6 +17,7 @@ import (
 	"github.com/cityhall/duban/bot/slackfake"
 	"github.com/cityhall/duban/bot/tgfake"
 	"github.com/cityhall/duban/configs"
+	"github.com/cityhall/duban/internal/testenv"
 )
 
 const signingSecret = "e2e-signing-secret"
@@ -174,13 +175,16 @@ func buttonData(t *testing.T, m tgfake.Message, prefix string) string {
 func TestEndToEnd_HearingFromNoticeToAppearanceRate(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			w := newWorld(t, b, func(c *configs.Config) {
+			// Thursday 31 December: the hearing, its reminders and its
+			// outcome fall on the year's last day, and the report is the year's.
+			clock := duban.NewRunningClock(time.Date(2026, 12, 31, 16, 0, 0, 0, testenv.Shanghai()))
+			w := newWorldWith(t, b, func(c *configs.Config) {
 				c.ReminderOffsets = []time.Duration{9 * time.Second}
 				c.EscalateBefore = 6 * time.Second
 				c.OutcomeAfter = 2 * time.Second
 				c.SlackSupervisionChannel = "CSUPER"
-			})
-			start := time.Now().Add(14 * time.Second).Truncate(time.Second)
+			}, app.Options{Clock: clock})
+			start := clock.Now().Add(14 * time.Second).Truncate(time.Second)
 			h := mustCall(t, w.r, "POST", "/api/v1/hearings", map[string]any{"case_number": "(2026)沪01行初88号", "court": "市中级人民法院",
 				"courtroom": "第三法庭", "agencies": []string{"GA", "GOV"}, "starts_at": start.Format(time.RFC3339), "plaintiff": "王某", "cause": "行政处罚"}, 201)
 			id := int(h["id"].(float64))
@@ -241,8 +245,7 @@ func TestEndToEnd_HearingFromNoticeToAppearanceRate(t *testing.T) {
 			w.tg.WaitCalls(t, "answerCallbackQuery", 2, 10*time.Second)
 			mustCall(t, w.r, "POST", fmt.Sprintf("/api/v1/hearings/%d/outcome", id), map[string]any{"agency": "GOV", "attendance": "none"}, 200)
 
-			year := start.In(time.FixedZone("CST", 8*3600)).Format("2006")
-			rep := mustCall(t, w.r, "GET", "/api/v1/reports/appearance?from="+year+"-01-01&to="+year+"-12-31", nil, 200)
+			rep := mustCall(t, w.r, "GET", "/api/v1/reports/appearance?from=2026-01-01&to=2026-12-31", nil, 200)
 			rates := map[string]float64{}
 			for _, a := range rep["agencies"].([]any) {
 				m := a.(map[string]any)
@@ -259,11 +262,13 @@ func TestEndToEnd_HearingFromNoticeToAppearanceRate(t *testing.T) {
 // and then cancels it; no reminder of the old time, or of the cancelled
 // hearing, is sent.
 func TestEndToEnd_RescheduleAndCancelNeverSendAStaleReminder(t *testing.T) {
-	w := newWorld(t, backends[0], func(c *configs.Config) {
+	// A Friday afternoon; the hearing moves, then is cancelled, within it.
+	clock := duban.NewRunningClock(time.Date(2026, 12, 4, 15, 0, 0, 0, testenv.Shanghai()))
+	w := newWorldWith(t, backends[0], func(c *configs.Config) {
 		c.ReminderOffsets = []time.Duration{4 * time.Second}
 		c.EscalateBefore = time.Second
-	})
-	start := time.Now().Add(8 * time.Second).Truncate(time.Second)
+	}, app.Options{Clock: clock})
+	start := clock.Now().Add(8 * time.Second).Truncate(time.Second)
 	h := mustCall(t, w.r, "POST", "/api/v1/hearings", map[string]any{"case_number": "R-1", "court": "c", "agency": "GA",
 		"starts_at": start.Format(time.RFC3339), "plaintiff": "p", "cause": "c"}, 201)
 	id := int(h["id"].(float64))
@@ -271,7 +276,7 @@ func TestEndToEnd_RescheduleAndCancelNeverSendAStaleReminder(t *testing.T) {
 	later := start.Add(30 * time.Second)
 	mustCall(t, w.r, "PATCH", fmt.Sprintf("/api/v1/hearings/%d", id), map[string]any{"starts_at": later.Format(time.RFC3339)}, 200)
 	w.tg.WaitSent(t, 2, 10*time.Second) // the new time, told at once
-	time.Sleep(time.Until(start) + time.Second)
+	time.Sleep(start.Sub(clock.Now()) + time.Second)
 	if got := w.telegramTo(chatHeadA); len(got) != 2 {
 		t.Fatalf("head got %d messages by the old start, want notice and reschedule: %q", len(got), texts(got))
 	}
@@ -300,11 +305,13 @@ func TestEndToEnd_RescheduleAndCancelNeverSendAStaleReminder(t *testing.T) {
 func TestEndToEnd_FlushedRedisStillFiresEachReminderOnce(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			w := newWorld(t, b, func(c *configs.Config) {
+			// A Saturday morning: reminders do not wait for working days.
+			clock := duban.NewRunningClock(time.Date(2026, 12, 5, 10, 0, 0, 0, testenv.Shanghai()))
+			w := newWorldWith(t, b, func(c *configs.Config) {
 				c.ReminderOffsets = []time.Duration{10 * time.Second}
 				c.EscalateBefore = time.Second
-			})
-			start := time.Now().Add(15 * time.Second).Truncate(time.Second)
+			}, app.Options{Clock: clock})
+			start := clock.Now().Add(15 * time.Second).Truncate(time.Second)
 			mustCall(t, w.r, "POST", "/api/v1/hearings", map[string]any{"case_number": "F-1", "court": "c", "agency": "GA",
 				"starts_at": start.Format(time.RFC3339), "plaintiff": "p", "cause": "c"}, 201)
 			w.tg.WaitSent(t, 1, 10*time.Second)

@@ -76,7 +76,7 @@ func newEnv(t *testing.T) *env {
 	opt := asynq.RedisClientOpt{Addr: r.Addr}
 	client, insp := asynq.NewClient(opt), asynq.NewInspector(opt)
 	t.Cleanup(func() { client.Close(); insp.Close() })
-	queue := jobs.NewQueue(client, insp)
+	queue := jobs.NewQueue(client, insp, e.clock)
 	discard := slog.New(slog.DiscardHandler)
 	outbox := &jobs.Outbox{Store: e.store, Queue: queue, Senders: notifier.Senders{duban.ChannelConsole: notifier.NewConsole(io.Discard)},
 		Order: jobs.DefaultChannelOrder, Clock: e.clock, Log: discard, Metrics: jobs.NewMetrics(nil)}

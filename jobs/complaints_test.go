@@ -42,7 +42,7 @@ func (h *harness) act(c *duban.Complaint, actor *duban.Person, req duban.ActionR
 }
 
 func TestComplaint_IntakeIsIdempotentAndBadInputChangesNothing(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	chat := int64(42)
 	in := jobs.Intake{Source: duban.SourceTelegram, Category: "illegal_fee", Description: "乱收费", ReporterChatID: &chat, IdempotencyKey: "tg:1"}
 	first := h.complaint(in)
@@ -84,8 +84,8 @@ func TestComplaint_IntakeIsIdempotentAndBadInputChangesNothing(t *testing.T) {
 }
 
 func TestComplaint_LifecycleTellsReporterAndFollowsUpAfterAWorkingDay(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
-		h := newHarness(t, s)
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
 		// Friday 2026-02-13 10:00: Saturday the 14th is a make-up workday,
 		// the 15th to the 23rd the Spring Festival.
 		h.clock.Set(time.Date(2026, 2, 13, 10, 0, 0, 0, sh))
@@ -156,7 +156,7 @@ func TestComplaint_LifecycleTellsReporterAndFollowsUpAfterAWorkingDay(t *testing
 }
 
 func TestComplaint_UrgeOneWorkingDayBeforeAndEscalateOncePerWorkingDay(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	// Assigned Friday 2026-09-25 with 5 working days: the limit is
 	// 2026-10-09 23:59:59 across the Mid-Autumn and National Day holidays.
 	h.clock.Set(time.Date(2026, 9, 25, 10, 0, 0, 0, sh))
@@ -220,7 +220,7 @@ func TestComplaint_UrgeOneWorkingDayBeforeAndEscalateOncePerWorkingDay(t *testin
 }
 
 func TestComplaint_ReportersWithoutTelegramBecomeCallBackTasks(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	c := h.complaint(jobs.Intake{Source: duban.SourceHotlineCall, ReporterPhone: "13900000000", ReporterName: "李某"})
 	h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
 	tasks, _ := h.store.CallbackTasks(h.ctx, c.ID, true)
@@ -238,7 +238,7 @@ func TestComplaint_ReportersWithoutTelegramBecomeCallBackTasks(t *testing.T) {
 }
 
 func TestComplaint_MergeMakesBothReportersFollowTheSurvivor(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	a, b := int64(501), int64(502)
 	survivor := h.complaint(jobs.Intake{ReporterChatID: &a})
 	dup := h.complaint(jobs.Intake{ReporterChatID: &b})
@@ -260,7 +260,7 @@ func TestComplaint_MergeMakesBothReportersFollowTheSurvivor(t *testing.T) {
 }
 
 func TestComplaint_HandlersNeverSeeTheReporterAndIdentityReadsAreAudited(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	c := h.complaint(jobs.Intake{Source: duban.SourceHotlineCall, ReporterPhone: "13600000000", ReporterName: "赵某"})
 	c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
 	c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAssign, Agency: "GA", HandlerID: &h.other.ID})
@@ -286,7 +286,7 @@ func TestComplaint_HandlersNeverSeeTheReporterAndIdentityReadsAreAudited(t *test
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestComplaint_ContactsAreErasedARetentionAfterClosing(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	chat := int64(888)
 	c := h.complaint(jobs.Intake{Source: duban.SourceHotlineCall, ReporterPhone: "13500000000", ReporterName: "孙某", ReporterChatID: &chat})
 	open := h.complaint(jobs.Intake{Source: duban.SourceHotlineCall, ReporterPhone: "13400000000", ReporterName: "周某"})

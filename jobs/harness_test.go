@@ -87,16 +87,25 @@ type harness struct {
 // newHarness builds the job side on store with a recording console
 // channel reaching everyone, and a Telegram channel reaching people with a
 // chat id, at 2026-12-01 09:00 Shanghai.
-func newHarness(t *testing.T, store *storage.Store) *harness {
+func newHarness(t *testing.T, url string) *harness {
+	// A Tuesday morning in an ordinary week, outside quiet hours; tests
+	// that need another day set the clock themselves.
+	return newHarnessAt(t, url, time.Date(2026, 12, 1, 9, 0, 0, 0, sh))
+}
+
+// newHarnessAt is newHarness with the clock at at.
+func newHarnessAt(t *testing.T, url string, at time.Time) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), store: store, rec: &recorder{}}
-	h.clock = duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, sh))
+	h := &harness{t: t, ctx: context.Background(), rec: &recorder{}}
+	h.clock = duban.NewManualClock(at)
+	store := storagetest.Open(t, url, storage.WithClock(h.clock))
+	h.store = store
 	h.redis = testenv.MiniRedis(t)
 	opt := asynq.RedisClientOpt{Addr: h.redis.Addr}
 	client := asynq.NewClient(opt)
 	h.insp = asynq.NewInspector(opt)
 	t.Cleanup(func() { client.Close(); h.insp.Close() })
-	h.queue = jobs.NewQueue(client, h.insp)
+	h.queue = jobs.NewQueue(client, h.insp, h.clock)
 	h.metrics = jobs.NewMetrics(nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h.outbox = &jobs.Outbox{Store: store, Queue: h.queue, Order: jobs.DefaultChannelOrder, Clock: h.clock, Log: log, Metrics: h.metrics,

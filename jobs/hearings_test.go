@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/internal/testenv"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/storage"
@@ -18,8 +19,8 @@ import (
 )
 
 func TestRegister_TellsHeadAtOnceAndSchedulesFutureOffsets(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
-		h := newHarness(t, s)
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
 		start := time.Date(2026, 12, 4, 9, 30, 0, 0, sh) // 3 days ahead: the 168h offset is past
 		hr := h.register("(2026)沪01行初1号", start)
 		h.drain()
@@ -35,7 +36,7 @@ func TestRegister_TellsHeadAtOnceAndSchedulesFutureOffsets(t *testing.T) {
 		if len(got[0].Msg.Buttons) == 0 || !strings.Contains(got[0].Msg.Buttons[0][0].Label, "确认") {
 			t.Errorf("first button = %+v, want a label with 确认", got[0].Msg.Buttons)
 		}
-		rs, err := s.RemindersOfHearing(h.ctx, hr.ID)
+		rs, err := h.store.RemindersOfHearing(h.ctx, hr.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +56,7 @@ func TestRegister_TellsHeadAtOnceAndSchedulesFutureOffsets(t *testing.T) {
 }
 
 func TestRegister_SameNoticeAnswersExistingAndBadNoticeChangesNothing(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	start := time.Date(2026, 12, 4, 9, 30, 0, 0, sh)
 	first := h.register("A-1", start)
 	again, created, err := h.hs.Register(h.ctx, staffActor(h), duban.Notice{CaseNumber: "A-1", Court: "x", Agencies: []string{"GA"},
@@ -91,7 +92,7 @@ func TestRegister_SameNoticeAnswersExistingAndBadNoticeChangesNothing(t *testing
 }
 
 func TestRemind_AfterAnswerSaysWhatWasAnsweredAndStaleTasksDoNothing(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	start := time.Date(2026, 12, 4, 9, 30, 0, 0, sh)
 	hr := h.register("C-1", start)
 	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.head}, jobs.AnswerRequest{HearingAgencyID: hr.Agencies[0].ID, Answer: duban.AnswerConfirmed}); err != nil {
@@ -115,10 +116,10 @@ func TestRemind_AfterAnswerSaysWhatWasAnsweredAndStaleTasksDoNothing(t *testing.
 }
 
 func TestReschedule_MovesPendingRemindersAndTellsHeads(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
-		h := newHarness(t, s)
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
 		hr := h.register("D-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
-		old, _ := s.RemindersOfHearing(h.ctx, hr.ID)
+		old, _ := h.store.RemindersOfHearing(h.ctx, hr.ID)
 		newStart := time.Date(2026, 12, 10, 14, 0, 0, 0, sh)
 		if _, err := h.hs.Reschedule(h.ctx, staffActor(h), hr.ID, newStart); err != nil {
 			t.Fatal(err)
@@ -139,7 +140,7 @@ func TestReschedule_MovesPendingRemindersAndTellsHeads(t *testing.T) {
 		if txt := h.rec.all()[1].Msg.Text; !strings.Contains(txt, "14:00") {
 			t.Errorf("reschedule lacks the new time: %s", txt)
 		}
-		all, _ := s.RemindersOfHearing(h.ctx, hr.ID)
+		all, _ := h.store.RemindersOfHearing(h.ctx, hr.ID)
 		for _, r := range all {
 			if r.Status == duban.ReminderPending && r.DueAt.Before(newStart.Add(-168*time.Hour)) {
 				t.Errorf("pending step %s at %s belongs to the old time", r.Kind, r.DueAt)
@@ -157,7 +158,7 @@ func TestReschedule_MovesPendingRemindersAndTellsHeads(t *testing.T) {
 }
 
 func TestCancel_WithdrawsEveryReminder(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	hr := h.register("E-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
 	if _, err := h.hs.Cancel(h.ctx, staffActor(h), hr.ID); err != nil {
 		t.Fatal(err)
@@ -176,7 +177,7 @@ func TestCancel_WithdrawsEveryReminder(t *testing.T) {
 }
 
 func TestEscalation_OnlyWhileUnanswered(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	silent := h.register("F-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
 	b := storagetest.Agency(t, h.store, "GOV", "市政府")
 	chat := int64(2002)
@@ -208,7 +209,7 @@ func TestEscalation_OnlyWhileUnanswered(t *testing.T) {
 }
 
 func TestHeadWithoutChannel_EscalatedAtOnce(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	delete(h.outbox.Senders, duban.ChannelConsole) // only Telegram: staff and supervisors unreachable, head too
 	ag := storagetest.Agency(t, h.store, "NOCH", "无渠道局")
 	storagetest.Person(t, h.store, duban.Person{Name: "无名局长", AgencyID: &ag.ID, Roles: duban.Roles{duban.RoleAgencyHead}})
@@ -227,7 +228,7 @@ func TestHeadWithoutChannel_EscalatedAtOnce(t *testing.T) {
 }
 
 func TestAnswer_OnlyTheHeadOrASupervisorAndUntilTheHearing(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	hr := h.register("H-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
 	ha := hr.Agencies[0].ID
 	req := jobs.AnswerRequest{HearingAgencyID: ha, Answer: duban.AnswerConfirmed}
@@ -251,8 +252,8 @@ func TestAnswer_OnlyTheHeadOrASupervisorAndUntilTheHearing(t *testing.T) {
 }
 
 func TestOutcome_AskedAfterTheStartAndCountedInTheReport(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
-		h := newHarness(t, s)
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
 		hr := h.register("I-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
 		if _, err := h.hs.RecordOutcome(h.ctx, staffActor(h), hr.ID, "", duban.AttendanceHead); !errors.Is(err, duban.ErrConflict) {
 			t.Errorf("outcome before the start: %v, want conflict", err)
@@ -279,7 +280,7 @@ func TestOutcome_AskedAfterTheStartAndCountedInTheReport(t *testing.T) {
 		if err != nil || got.Status != duban.HearingHeld {
 			t.Fatalf("outcome: %v status %s", err, got.Status)
 		}
-		rows, err := s.Appearance(h.ctx, time.Date(2026, 12, 1, 0, 0, 0, 0, sh), time.Date(2027, 1, 1, 0, 0, 0, 0, sh))
+		rows, err := h.store.Appearance(h.ctx, time.Date(2026, 12, 1, 0, 0, 0, 0, sh), time.Date(2027, 1, 1, 0, 0, 0, 0, sh))
 		if err != nil || len(rows) != 1 || rows[0].Held != 1 || rows[0].Head != 1 {
 			t.Fatalf("appearance %+v, %v", rows, err)
 		}
@@ -287,7 +288,7 @@ func TestOutcome_AskedAfterTheStartAndCountedInTheReport(t *testing.T) {
 }
 
 func TestDeliver_RateLimitIsWaitedOutNotCountedAsFailure(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	calls := 0
 	h.rec.fail = func(duban.Channel, duban.Address) error {
 		calls++
@@ -319,7 +320,7 @@ func TestDeliver_RateLimitIsWaitedOutNotCountedAsFailure(t *testing.T) {
 }
 
 func TestDeliver_PermanentErrorTriesTheNextChannel(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	h := newHarness(t, storagetest.SQLiteURL(t))
 	h.rec.fail = func(ch duban.Channel, _ duban.Address) error {
 		if ch == duban.ChannelTelegram {
 			return &notifier.PermanentError{Channel: duban.ChannelTelegram, Err: errors.New("Forbidden: bot was blocked by the user")}
@@ -339,68 +340,86 @@ func TestDeliver_PermanentErrorTriesTheNextChannel(t *testing.T) {
 }
 
 func TestDeliver_CrashBetweenSendAndRecordIsReportedNotResent(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
-	h.rec.fail = func(duban.Channel, duban.Address) error { panic("killed after the provider took the message") }
-	h.register("L-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
-	ds, _ := h.store.QueuedDeliveries(h.ctx, 10)
-	func() {
-		defer func() { _ = recover() }()
-		_ = h.outbox.Deliver(h.ctx, ds[0].ID)
-	}()
-	h.rec.fail = nil
-	if err := h.outbox.Deliver(h.ctx, ds[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(h.rec.all()); n != 0 {
-		t.Fatalf("%d messages sent again after the crash", n)
-	}
-	rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
-	h.clock.Advance(2 * time.Minute)
-	st, err := rc.Reconcile(h.ctx)
-	if err != nil || st.Uncertain != 1 || st.Deliveries != 0 {
-		t.Fatalf("reconcile %+v %v, want one uncertain delivery, none re-enqueued", st, err)
-	}
-	sending, _ := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Status: duban.DeliverySending})
-	if len(sending) != 1 {
-		t.Fatalf("%d sending rows listed, want 1", len(sending))
-	}
-	if err := h.store.ResendDelivery(h.ctx, sending[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	h.drain()
-	if n := len(h.rec.all()); n != 1 {
-		t.Errorf("%d sent after an operator's resend, want 1", n)
-	}
+	// The reconcile pass judges "left sending" by the clock; from any date.
+	testenv.EachClockDate(t, func(t *testing.T, at time.Time) {
+		h := newHarnessAt(t, storagetest.SQLiteURL(t), at)
+		h.rec.fail = func(duban.Channel, duban.Address) error { panic("killed after the provider took the message") }
+		h.register("L-1", at.Add(72*time.Hour))
+		ds, _ := h.store.QueuedDeliveries(h.ctx, 10)
+		func() {
+			defer func() { _ = recover() }()
+			_ = h.outbox.Deliver(h.ctx, ds[0].ID)
+		}()
+		h.rec.fail = nil
+		if err := h.outbox.Deliver(h.ctx, ds[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(h.rec.all()); n != 0 {
+			t.Fatalf("%d messages sent again after the crash", n)
+		}
+		rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
+		h.clock.Advance(2 * time.Minute)
+		st, err := rc.Reconcile(h.ctx)
+		if err != nil || st.Uncertain != 1 || st.Deliveries != 0 {
+			t.Fatalf("reconcile %+v %v, want one uncertain delivery, none re-enqueued", st, err)
+		}
+		sending, _ := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Status: duban.DeliverySending})
+		if len(sending) != 1 {
+			t.Fatalf("%d sending rows listed, want 1", len(sending))
+		}
+		if err := h.store.ResendDelivery(h.ctx, sending[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		h.drain()
+		if n := len(h.rec.all()); n != 1 {
+			t.Errorf("%d sent after an operator's resend, want 1", n)
+		}
+	})
 }
 
 func TestReconcile_RebuildsTasksAfterRedisIsFlushed(t *testing.T) {
-	h := newHarness(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
-	hr := h.register("M-1", time.Date(2026, 12, 1, 11, 0, 0, 0, sh)) // 2 h ahead: the 2h offset is now
-	h.redis.Mini.FlushAll()
-	rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: 2 * time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
-	st, err := rc.Reconcile(h.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Deliveries != 1 {
-		t.Errorf("re-enqueued %d deliveries, want the notice", st.Deliveries)
-	}
-	rs, _ := h.store.RemindersOfHearing(h.ctx, hr.ID)
-	for _, r := range rs {
-		due := r.DueAt.Before(h.clock.Now().Add(4 * time.Minute))
-		// The inspector's queue registry was flushed too; look at the task key.
-		present := h.redis.Mini.Exists("asynq:{default}:t:" + jobs.ReminderTaskID(r))
-		if due != present {
-			t.Errorf("%s due %s: task present %v", r.Kind, r.DueAt.In(sh), present)
+	// asynq schedules by the wall clock, whatever date the test's clock reads.
+	testenv.EachClockDate(t, func(t *testing.T, at time.Time) {
+		h := newHarnessAt(t, storagetest.SQLiteURL(t), at)
+		// 2 h 3 min ahead: the 2h reminder is due in three minutes, within the
+		// pass's window, and the escalation is due now.
+		hr := h.register("M-1", at.Add(2*time.Hour+3*time.Minute))
+		h.redis.Mini.FlushAll()
+		rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: 2 * time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
+		st, err := rc.Reconcile(h.ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	// A second pass finds every task there and enqueues nothing twice.
-	if _, err := rc.Reconcile(h.ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := h.redis.Mini.ZMembers("asynq:{default}:scheduled"); len(n) != 1 {
-		t.Errorf("scheduled tasks %v, want the escalation once", n)
-	}
+		if st.Deliveries != 1 {
+			t.Errorf("re-enqueued %d deliveries, want the notice", st.Deliveries)
+		}
+		rs, _ := h.store.RemindersOfHearing(h.ctx, hr.ID)
+		for _, r := range rs {
+			due := r.DueAt.Before(h.clock.Now().Add(4 * time.Minute))
+			// The inspector's queue registry was flushed too; look at the task key.
+			present := h.redis.Mini.Exists("asynq:{default}:t:" + jobs.ReminderTaskID(r))
+			if due != present {
+				t.Errorf("%s due %s: task present %v", r.Kind, r.DueAt.In(sh), present)
+			}
+		}
+		// A second pass finds every task there and enqueues nothing twice.
+		if _, err := rc.Reconcile(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The escalation is due now, so it waits in pending beside the
+		// notice's delivery; the 2h reminder is scheduled three minutes from
+		// the wall clock, whatever date the wall clock reads.
+		pending, _ := h.redis.Mini.List("asynq:{default}:pending")
+		scheduled, _ := h.redis.Mini.SortedSet("asynq:{default}:scheduled")
+		if len(pending) != 2 || len(scheduled) != 1 {
+			t.Fatalf("pending %v, scheduled %v: want the notice and the escalation pending, the 2h reminder scheduled, each once", pending, scheduled)
+		}
+		for _, at := range scheduled {
+			if in := time.Until(time.Unix(int64(at), 0)); in < 2*time.Minute || in > 3*time.Minute {
+				t.Errorf("2h reminder scheduled %s from the wall clock, want 3 minutes", in)
+			}
+		}
+	})
 }
 
 var _ = context.Background

@@ -89,14 +89,23 @@ const MaxDeliveryAttempts = 8
 type Queue struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
+	clock     duban.Clock
 }
 
-// NewQueue wraps an asynq client and inspector.
-func NewQueue(c *asynq.Client, i *asynq.Inspector) *Queue { return &Queue{client: c, inspector: i} }
+// NewQueue wraps an asynq client and inspector. Due times are read on
+// clock, and scheduled in asynq at the wall time when clock reaches them
+// (duban.WallTime): the same instant in production, and the right delay in
+// a test whose clock reads another date.
+func NewQueue(c *asynq.Client, i *asynq.Inspector, clock duban.Clock) *Queue {
+	if clock == nil {
+		clock = duban.SystemClock{}
+	}
+	return &Queue{client: c, inspector: i, clock: clock}
+}
 
 // enqueue adds t; a task with the same id already there is success.
-func (q *Queue) enqueue(ctx context.Context, t *asynq.Task) error {
-	_, err := q.client.EnqueueContext(ctx, t)
+func (q *Queue) enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) error {
+	_, err := q.client.EnqueueContext(ctx, t, opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
 		return fmt.Errorf("jobs: enqueue %s: %w", t.Type(), err)
 	}
@@ -105,7 +114,7 @@ func (q *Queue) enqueue(ctx context.Context, t *asynq.Task) error {
 
 // EnqueueReminder schedules a reminder's task at its due time.
 func (q *Queue) EnqueueReminder(ctx context.Context, r duban.Reminder) error {
-	return q.enqueue(ctx, NewReminderSendTask(r))
+	return q.enqueue(ctx, NewReminderSendTask(r), asynq.ProcessAt(duban.WallTime(q.clock, r.DueAt)))
 }
 
 // EnqueueDelivery queues a delivery's send task.

@@ -76,6 +76,14 @@ func Each(t *testing.T, fn func(t *testing.T, s *storage.Store), opts ...storage
 	t.Run("postgres", func(t *testing.T) { fn(t, Open(t, PostgresURL(t), opts...)) })
 }
 
+// EachURL runs fn with the URL of a fresh SQLite database and, when
+// configured, a fresh PostgreSQL schema, for tests that open the store
+// themselves (with their own clock, say).
+func EachURL(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteURL(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, PostgresURL(t)) })
+}
+
 // Agency creates an agency for a test.
 func Agency(t testing.TB, s *storage.Store, code, name string) *duban.Agency {
 	t.Helper()
