@@ -406,6 +406,10 @@ type Event struct {
 	At          time.Time `db:"at" json:"at"`
 	Text        string    `db:"text" json:"text,omitempty"`
 	Public      bool      `db:"public" json:"public"`
+	// AgencyID is the agency an assign event gave the complaint to, or
+	// the agency whose person wrote a note (seen by the office and that
+	// agency only).
+	AgencyID *int64 `db:"agency_id" json:"-"`
 }
 
 // ValidateReportText checks a report's description: valid UTF-8, not blank,

@@ -54,6 +54,9 @@ type Person struct {
 // purpose of permission checks, but are not addressed as heads.
 func (p *Person) Has(r Role) bool { return slices.Contains(p.Roles, r) }
 
+// Bound reports whether p's chat is linked: a Telegram chat or a Slack user.
+func (p *Person) Bound() bool { return p.TelegramChatID != nil || p.SlackUserID != "" }
+
 // Can reports whether p holds any of roles, admins always.
 func (p *Person) Can(roles ...Role) bool {
 	if p.Has(RoleAdmin) {
