@@ -344,13 +344,17 @@ type Complaint struct {
 	Status       ComplaintStatus `db:"status" json:"status"`
 	Source       Source          `db:"source" json:"source"`
 	Category     Category        `db:"category" json:"category"`
-	AgencyID     *int64          `db:"agency_id" json:"agency_id,omitempty"`
-	HandlerID    *int64          `db:"handler_id" json:"handler_id,omitempty"`
-	Description  string          `db:"description" json:"description"`
-	OccurredAt   *time.Time      `db:"occurred_at" json:"occurred_at,omitempty"`
-	Location     string          `db:"location" json:"location,omitempty"` // where it happened, as told
-	Latitude     *float64        `db:"latitude" json:"latitude,omitempty"`
-	Longitude    *float64        `db:"longitude" json:"longitude,omitempty"`
+	// AgencyID is the agency the office assigned, nil until then;
+	// ReportedAgencyID the agency the reporter named, a claim that gives
+	// that agency no access.
+	AgencyID         *int64     `db:"agency_id" json:"agency_id,omitempty"`
+	ReportedAgencyID *int64     `db:"reported_agency_id" json:"reported_agency_id,omitempty"`
+	HandlerID        *int64     `db:"handler_id" json:"handler_id,omitempty"`
+	Description      string     `db:"description" json:"description"`
+	OccurredAt       *time.Time `db:"occurred_at" json:"occurred_at,omitempty"`
+	Location         string     `db:"location" json:"location,omitempty"` // where it happened, as told
+	Latitude         *float64   `db:"latitude" json:"latitude,omitempty"`
+	Longitude        *float64   `db:"longitude" json:"longitude,omitempty"`
 
 	ReporterName   string `db:"reporter_name" json:"reporter_name,omitempty"`
 	ReporterPhone  string `db:"reporter_phone" json:"reporter_phone,omitempty"`

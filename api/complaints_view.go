@@ -19,23 +19,26 @@ type complaintJSON struct {
 	Source       duban.Source          `json:"source"`
 	Category     duban.Category        `json:"category"`
 	Agency       *string               `json:"agency"`
-	AgencyText   string                `json:"agency_text,omitempty"`
-	Handler      *string               `json:"handler"`
-	Description  string                `json:"description"`
-	OccurredAt   *string               `json:"occurred_at"`
-	Location     string                `json:"location"`
-	Latitude     *float64              `json:"latitude"`
-	Longitude    *float64              `json:"longitude"`
-	Outlet       string                `json:"outlet"`
-	Link         string                `json:"link"`
-	Headline     string                `json:"headline"`
-	DueAt        *string               `json:"due_at"`
-	Overdue      bool                  `json:"overdue"`
-	MergedInto   *string               `json:"merged_into,omitempty"` // the tracking code
-	Rating       *int                  `json:"rating"`
-	CreatedAt    string                `json:"created_at"`
-	UpdatedAt    string                `json:"updated_at"`
-	ClosedAt     *string               `json:"closed_at,omitempty"`
+	// ReportedAgency is the agency the reporter named, {code?, name}: a
+	// known agency, or the name as told.
+	ReportedAgency *reportedAgencyJSON `json:"reported_agency"`
+	AgencyText     string              `json:"agency_text,omitempty"`
+	Handler        *string             `json:"handler"`
+	Description    string              `json:"description"`
+	OccurredAt     *string             `json:"occurred_at"`
+	Location       string              `json:"location"`
+	Latitude       *float64            `json:"latitude"`
+	Longitude      *float64            `json:"longitude"`
+	Outlet         string              `json:"outlet"`
+	Link           string              `json:"link"`
+	Headline       string              `json:"headline"`
+	DueAt          *string             `json:"due_at"`
+	Overdue        bool                `json:"overdue"`
+	MergedInto     *string             `json:"merged_into,omitempty"` // the tracking code
+	Rating         *int                `json:"rating"`
+	CreatedAt      string              `json:"created_at"`
+	UpdatedAt      string              `json:"updated_at"`
+	ClosedAt       *string             `json:"closed_at,omitempty"`
 }
 
 // complaintDetailJSON is GET /api/v1/complaints/{id}: the complaint with
@@ -109,6 +112,12 @@ func (v *complaintViewer) personName(ctx context.Context, id int64) (string, err
 	return p.Name, nil
 }
 
+// reportedAgencyJSON is the agency a reporter named.
+type reportedAgencyJSON struct {
+	Code string `json:"code,omitempty"`
+	Name string `json:"name"`
+}
+
 // summary renders c without timeline, attachments or reporter.
 func (v *complaintViewer) summary(ctx context.Context, c *duban.Complaint) (complaintJSON, error) {
 	loc := v.s.Loc
@@ -124,6 +133,15 @@ func (v *complaintViewer) summary(ctx context.Context, c *duban.Complaint) (comp
 			return complaintJSON{}, err
 		}
 		out.Agency = &code
+	}
+	if c.ReportedAgencyID != nil {
+		a, err := v.s.Store.AgencyByID(ctx, *c.ReportedAgencyID)
+		if err != nil {
+			return complaintJSON{}, err
+		}
+		out.ReportedAgency = &reportedAgencyJSON{Code: a.Code, Name: a.Name}
+	} else if c.AgencyText != "" {
+		out.ReportedAgency = &reportedAgencyJSON{Name: c.AgencyText}
 	}
 	if c.HandlerID != nil {
 		name, err := v.personName(ctx, *c.HandlerID)
@@ -166,7 +184,7 @@ func (v *complaintViewer) detail(ctx context.Context, c *duban.Complaint, withRe
 	}
 	office := jobs.MaySeeReporter(v.actor)
 	for _, e := range es {
-		if e.Action == duban.ActionNote && !office {
+		if !v.actor.SeesEvent(e) {
 			continue
 		}
 		actor, err := v.actorName(ctx, e.Actor, office)

@@ -35,7 +35,7 @@ func TestCreateHearing_CoDefendantsAreListedEachWithoutAnswer(t *testing.T) {
 	delete(body, "agency")
 	body["agencies"] = []string{"GA", "SF"}
 	var h hearing
-	e.call("POST", "/api/v1/hearings", e.token(e.sup), body).want(http.StatusCreated).decode(&h)
+	e.call("POST", "/api/v1/hearings", e.token(e.staff), body).want(http.StatusCreated).decode(&h)
 	if len(h.Agencies) != 2 || h.Agencies[0].Code != "GA" || h.Agencies[1].Code != "SF" || h.Agencies[0].Answer != "none" || h.Agencies[1].Answer != "none" {
 		t.Errorf("agencies %+v", h.Agencies)
 	}

@@ -49,8 +49,13 @@ func (s *server) open311Out(ctx context.Context, locale string, cs []duban.Compl
 			ServiceName: s.Complaints.T.T(locale, "category."+string(c.Category), nil), ServiceCode: string(c.Category),
 			Description: c.Description, RequestedDatetime: rfc3339(c.CreatedAt, s.Loc), UpdatedDatetime: rfc3339(c.UpdatedAt, s.Loc),
 			ExpectedDatetime: rfc3339p(c.DueAt, s.Loc), Address: c.Location, Lat: c.Latitude, Long: c.Longitude,
-			StatusNotes: s.Complaints.T.T(locale, "complaint.status."+string(c.Status), nil)}
-		if c.Status.Open() {
+		}
+		status, es, err := jobs.PublicTimeline(ctx, s.Store, c)
+		if err != nil {
+			return nil, err
+		}
+		it.StatusNotes = s.Complaints.T.T(locale, "complaint.status."+string(status), nil)
+		if status.Open() {
 			it.Status = "open"
 		}
 		if c.AgencyID != nil {
@@ -60,18 +65,11 @@ func (s *server) open311Out(ctx context.Context, locale string, cs []duban.Compl
 			}
 			it.AgencyResponsible = name
 		}
-		es, err := s.Store.Events(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
 		// The latest public step speaks, as it spoke to the reporter.
 		for _, e := range slices.Backward(es) {
-			if !e.Public {
-				continue
-			}
 			if open311Notes[e.Action] {
 				it.StatusNotes = s.Complaints.T.T(locale, "complaint.update."+string(e.Action), map[string]any{
-					"Code": it.ServiceRequestID, "Text": e.Text, "Survivor": duban.FormatTrackingCode(e.Text)})
+					"Code": it.ServiceRequestID, "Text": e.Text})
 			}
 			break
 		}

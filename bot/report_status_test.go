@@ -118,15 +118,23 @@ func TestStatus_EleventhLookupInAnHourIsRefused(t *testing.T) {
 	}
 }
 
-func TestStatus_MergedComplaintNamesTheSurvivor(t *testing.T) {
+// TestStatus_MergedComplaintMirrorsTheSurvivorUnderItsOwnCode: a merged
+// reporter goes on under their own code, seeing the survivor's progress
+// but never its code or text.
+func TestStatus_MergedComplaintMirrorsTheSurvivorUnderItsOwnCode(t *testing.T) {
 	e := newTelegram(t)
 	dup, survivor := e.fileComplaint(tgOtherHead), e.fileComplaint(tgOtherHead)
 	e.act(dup.ID, duban.ActionRequest{Action: duban.ActionMerge, Into: survivor.TrackingCode})
+	e.act(survivor.ID, duban.ActionRequest{Action: duban.ActionAccept})
 	r := e.reporter(tgStranger)
 	r.say("/status " + dup.TrackingCode)
-	want := tr("zh-CN", "report.status.merged", map[string]any{"Survivor": duban.FormatTrackingCode(survivor.TrackingCode)})
-	if got := r.last().Text; !strings.Contains(got, want) || !strings.Contains(got, tr("zh-CN", "complaint.status.merged", nil)) {
-		t.Errorf("status of a merged complaint:\n%s\nwant %q", got, want)
+	want := tr("zh-CN", "report.status.merged", nil)
+	got := r.last().Text
+	if !strings.Contains(got, want) || !strings.Contains(got, tr("zh-CN", "complaint.status.accepted", nil)) {
+		t.Errorf("status of a merged complaint:\n%s\nwant %q and the survivor's status", got, want)
+	}
+	if strings.Contains(got, duban.FormatTrackingCode(survivor.TrackingCode)) || strings.Contains(got, survivor.TrackingCode) {
+		t.Errorf("the merged reporter was given the survivor's code:\n%s", got)
 	}
 }
 

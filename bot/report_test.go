@@ -56,7 +56,7 @@ func TestReport_FullReportSurvivesARestart(t *testing.T) {
 		t.Fatalf("%d complaints, want 1", len(cs))
 	}
 	c := cs[0]
-	if c.Source != duban.SourceTelegram || c.Category != duban.CategoryIllegalFine || c.AgencyID == nil || *c.AgencyID != e.agency.ID ||
+	if c.Source != duban.SourceTelegram || c.Category != duban.CategoryIllegalFine || c.ReportedAgencyID == nil || *c.ReportedAgencyID != e.agency.ID || c.AgencyID != nil ||
 		c.Description != "交警在路口无故开具罚单。\n对方拒绝出示执法证件。" || c.Latitude == nil || *c.Latitude != 31.2304 ||
 		c.Longitude == nil || *c.Longitude != 121.4737 || c.ReporterPhone != "+86 138 0000 0000" || c.ReporterName != "王 五" ||
 		c.ReporterChatID == nil || *c.ReporterChatID != tgStranger || c.Anonymous || c.ReporterLocale != duban.LocaleZH ||
@@ -194,8 +194,8 @@ func TestReport_TypedAgencyPicksAKnownOneOrIsKeptAsSaid(t *testing.T) {
 				t.Fatalf("%d complaints", len(cs))
 			}
 			c := cs[0]
-			if (c.AgencyID != nil) != tt.wantID || (tt.wantID && *c.AgencyID != e.agency.ID) || c.AgencyText != tt.wantText {
-				t.Errorf("agency %v text %q, want known=%v text %q", c.AgencyID, c.AgencyText, tt.wantID, tt.wantText)
+			if (c.ReportedAgencyID != nil) != tt.wantID || (tt.wantID && *c.ReportedAgencyID != e.agency.ID) || c.AgencyText != tt.wantText || c.AgencyID != nil {
+				t.Errorf("reported agency %v text %q, assigned %v; want known=%v text %q, none assigned", c.ReportedAgencyID, c.AgencyText, c.AgencyID, tt.wantID, tt.wantText)
 			}
 			if c.ReporterChatID == nil || c.ReporterPhone != "" {
 				t.Errorf("chat-only reporter: chat %v phone %q", c.ReporterChatID, c.ReporterPhone)

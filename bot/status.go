@@ -9,6 +9,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -46,7 +47,7 @@ func (t *Telegram) status(ctx context.Context, tx *storage.Store, chat int64, lo
 	if c == nil {
 		return replies{t.text(chat, locale, "report.status.not_found", nil)}, nil
 	}
-	events, err := tx.Events(ctx, c.ID)
+	status, events, err := jobs.PublicTimeline(ctx, tx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -56,9 +57,6 @@ func (t *Telegram) status(ctx context.Context, tx *storage.Store, chat int64, lo
 	}
 	var lines []string
 	for _, e := range events {
-		if !e.Public {
-			continue
-		}
 		text := ""
 		if publicEventText[e.Action] {
 			text = clipForChat(e.Text, 600)
@@ -67,17 +65,11 @@ func (t *Telegram) status(ctx context.Context, tx *storage.Store, chat int64, lo
 			"Action": t.t.T(locale, "report.status.action."+string(e.Action), nil), "Text": text}))
 	}
 	merged := ""
-	if c.Status == duban.ComplaintMerged && c.MergedInto != nil {
-		into, err := optional(tx.ComplaintByID(ctx, *c.MergedInto))
-		if err != nil {
-			return nil, err
-		}
-		if into != nil {
-			merged = t.t.T(locale, "report.status.merged", map[string]any{"Survivor": duban.FormatTrackingCode(into.TrackingCode)})
-		}
+	if c.Status == duban.ComplaintMerged {
+		merged = t.t.T(locale, "report.status.merged", nil)
 	}
 	text := t.t.T(locale, "report.status.result", map[string]any{"Code": duban.FormatTrackingCode(c.TrackingCode),
-		"Status": t.t.T(locale, "complaint.status."+string(c.Status), nil), "Category": t.t.T(locale, "category."+string(c.Category), nil),
+		"Status": t.t.T(locale, "complaint.status."+string(status), nil), "Category": t.t.T(locale, "category."+string(c.Category), nil),
 		"Merged": merged, "Timeline": strings.Join(lines, "\n")})
 	return replies{tgbotapi.NewMessage(chat, clipForChat(text, maxMessageRunes))}, nil
 }

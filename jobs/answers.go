@@ -73,7 +73,7 @@ func (hs *Hearings) Answer(ctx context.Context, actor Actor, req AnswerRequest) 
 			}
 		}
 		t := now
-		ha.AnsweredAt, ha.AnsweredBy = &t, actor.personID()
+		ha.AnsweredAt, ha.AnsweredBy = &t, actor.PersonID()
 		if err := tx.SetAnswer(ctx, ha); err != nil {
 			return err
 		}
@@ -106,19 +106,18 @@ func (hs *Hearings) Answer(ctx context.Context, actor Actor, req AnswerRequest) 
 	return h, ha, nil
 }
 
+// mayAnswer reports whether actor may answer for ha's agency: its head,
+// or the office recording an answer given by phone.
 func mayAnswer(actor Actor, ha *duban.HearingAgency) bool {
-	p := actor.Person
-	if p == nil || p.Can(duban.RoleSupervisor) {
-		return true
-	}
-	return p.Has(duban.RoleAgencyHead) && p.AgencyID != nil && *p.AgencyID == ha.AgencyID
+	s := duban.Subject{Agencies: []int64{ha.AgencyID}}
+	return actor.May(duban.HearingAnswer, s) || actor.May(duban.HearingRecordAnswer, s)
 }
 
 // RecordOutcome records who appeared for one agency of a hearing (code
 // given) or for all of them, and marks the hearing held.
 func (hs *Hearings) RecordOutcome(ctx context.Context, actor Actor, hearingID int64, agencyCode string, att duban.Attendance) (*duban.Hearing, error) {
-	if !actor.can(duban.RoleStaff, duban.RoleSupervisor) {
-		return nil, duban.ErrForbidden
+	if err := actor.Check(duban.HearingOutcome, duban.Subject{}); err != nil {
+		return nil, err
 	}
 	if _, err := duban.ParseAttendance(string(att)); err != nil {
 		return nil, err
@@ -143,7 +142,7 @@ func (hs *Hearings) RecordOutcome(ctx context.Context, actor Actor, hearingID in
 			}
 			matched = true
 			a, t := att, now
-			ha.Outcome, ha.OutcomeAt, ha.OutcomeBy = &a, &t, actor.personID()
+			ha.Outcome, ha.OutcomeAt, ha.OutcomeBy = &a, &t, actor.PersonID()
 			if err := tx.SetOutcome(ctx, ha); err != nil {
 				return err
 			}

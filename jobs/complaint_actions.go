@@ -10,31 +10,6 @@ import (
 	"github.com/cityhall/duban/storage"
 )
 
-// publicActions are the events the reporter sees in /status and Open311.
-var publicActions = map[duban.Action]bool{
-	duban.ActionReceive: true, duban.ActionAccept: true, duban.ActionReject: true, duban.ActionAssign: true,
-	duban.ActionReply: true, duban.ActionClose: true, duban.ActionReopen: true, duban.ActionMerge: true,
-}
-
-// mayAct reports whether actor may take action a on c.
-func mayAct(actor Actor, c *duban.Complaint, a duban.Action) bool {
-	p := actor.Person
-	if p == nil || p.Can(duban.RoleSupervisor) {
-		return true
-	}
-	switch a {
-	case duban.ActionNote:
-		return MaySee(actor, c)
-	case duban.ActionRate:
-		return p.Can(duban.RoleStaff)
-	case duban.ActionReply:
-		// The handler, or the head of the agency it is assigned to, replies.
-		return p.Can(duban.RoleStaff) || (c.HandlerID != nil && *c.HandlerID == p.ID) ||
-			(p.Has(duban.RoleAgencyHead) && c.AgencyID != nil && p.AgencyID != nil && *c.AgencyID == *p.AgencyID)
-	}
-	return false
-}
-
 // Act takes one action on a complaint: checked against its state (409
 // with the allowed ones), recorded as an event, and told to whom it
 // concerns after the commit.
@@ -48,11 +23,15 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 	var c *duban.Complaint
 	err := cs.Store.InTx(ctx, func(tx *storage.Store) error {
 		var err error
-		if c, err = tx.ComplaintByID(ctx, id); err != nil {
+		if c, err = tx.ComplaintForUpdate(ctx, id); err != nil {
 			return err
 		}
-		if !mayAct(actor, c, req.Action) {
-			return duban.ErrForbidden
+		subj, err := cs.With(tx).Subject(ctx, c)
+		if err != nil {
+			return err
+		}
+		if err := actor.Check(duban.ComplaintDo(req.Action), subj); err != nil {
+			return err
 		}
 		next, err := duban.Transition(c.Status, req.Action)
 		if err != nil {
@@ -64,6 +43,11 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 			text = strings.TrimSpace(req.Reason)
 		}
 		var ds []*duban.Delivery
+		ev := duban.Event{ComplaintID: c.ID, Action: req.Action, Actor: actor.String(), At: now}
+		if req.Action == duban.ActionNote && !MaySeeReporter(actor) && actor.Person != nil {
+			// An agency's note is seen by the office and that agency only.
+			ev.AgencyID = actor.Person.AgencyID
+		}
 		switch req.Action {
 		case duban.ActionAssign:
 			a, err := tx.AgencyByCode(ctx, req.Agency)
@@ -73,7 +57,7 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 			if err != nil {
 				return err
 			}
-			c.AgencyID, c.HandlerID = &a.ID, nil
+			c.AgencyID, c.HandlerID, ev.AgencyID = &a.ID, nil, &a.ID
 			if req.HandlerID != nil {
 				h, err := tx.PersonByID(ctx, *req.HandlerID)
 				if errors.Is(err, duban.ErrNotFound) || (err == nil && (!h.Active || h.AgencyID == nil || *h.AgencyID != a.ID)) {
@@ -123,8 +107,8 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 		if err := tx.UpdateComplaint(ctx, c); err != nil {
 			return err
 		}
-		if err := tx.AppendEvent(ctx, &duban.Event{ComplaintID: c.ID, Action: req.Action, Actor: actor.String(), At: now,
-			Text: strings.TrimSpace(text), Public: publicActions[req.Action]}); err != nil {
+		ev.Text, ev.Public = strings.TrimSpace(text), duban.PublicEvent(duban.Event{Action: req.Action, Public: true})
+		if err := tx.AppendEvent(ctx, &ev); err != nil {
 			return err
 		}
 		if ds, err = cs.tellAbout(ctx, tx, c, req, text); err != nil {

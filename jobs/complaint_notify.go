@@ -239,11 +239,10 @@ func (cs *Complaints) tellReporters(ctx context.Context, tx *storage.Store, c *d
 		locale := duban.NormalizeLocale(f.ReporterLocale)
 		data := cs.fields(ctx, locale, c)
 		data["Text"] = text
+		// Each reporter hears under their own code: a merged reporter
+		// follows the survivor's progress, never its code or text.
 		data["Code"] = duban.FormatTrackingCode(f.TrackingCode)
-		data["Survivor"] = duban.FormatTrackingCode(c.TrackingCode)
-		if why == "merge" {
-			data["Survivor"] = text // the code of the complaint merged into
-		}
+		delete(data, "Description")
 		msg := duban.Message{Kind: duban.MsgComplaintUpdate, Ref: fmt.Sprintf("complaint:%d", f.ID),
 			Text: cs.T.T(locale, "complaint.update."+why, data)}
 		key := fmt.Sprintf("r:%d:%s:%d", f.ID, why, c.UpdatedAt.UnixNano())

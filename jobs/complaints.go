@@ -159,7 +159,7 @@ func (cs *Complaints) Create(ctx context.Context, actor Actor, in Intake) (*duba
 			if err != nil {
 				return err
 			}
-			c.AgencyID = &a.ID
+			c.ReportedAgencyID = &a.ID
 		}
 		for try := 0; ; try++ {
 			c.TrackingCode = duban.NewTrackingCode()
@@ -223,31 +223,29 @@ func (cs *Complaints) Lookup(ctx context.Context, idOrCode string) (*duban.Compl
 	return cs.Store.ComplaintByCode(ctx, code)
 }
 
-// MaySeeReporter reports whether actor may see a reporter's identity:
-// office staff and supervisors (and admins) only, never the agency
-// complained about or its handler.
-func MaySeeReporter(actor Actor) bool {
-	return actor.Person == nil || actor.Person.Can(duban.RoleStaff, duban.RoleSupervisor)
-}
+// MaySeeReporter reports whether actor may see a reporter's identity
+// (the rule book: the office and supervisors, audited; never an agency).
+func MaySeeReporter(actor Actor) bool { return actor.May(duban.ComplaintReporter, duban.Subject{}) }
 
-// MaySee reports whether actor may read complaint c at all: office staff,
-// supervisors, and the people of the agency it is assigned to.
-func MaySee(actor Actor, c *duban.Complaint) bool {
-	if MaySeeReporter(actor) {
-		return true
+// Subject is c as the rule book weighs it: with every agency it has been
+// assigned to.
+func (cs *Complaints) Subject(ctx context.Context, c *duban.Complaint) (duban.Subject, error) {
+	before, err := cs.Store.AssignedAgencies(ctx, c.ID)
+	if err != nil {
+		return duban.Subject{}, err
 	}
-	p := actor.Person
-	if c.HandlerID != nil && *c.HandlerID == p.ID {
-		return true
-	}
-	return c.AgencyID != nil && p.AgencyID != nil && *c.AgencyID == *p.AgencyID && p.Can(duban.RoleAgencyHead, duban.RoleDeputy, duban.RoleHandler)
+	return duban.Of(c, before...), nil
 }
 
 // View returns c as actor may see it: without the reporter for the agency
 // and its handler; every read of an identity is in the audit log.
 func (cs *Complaints) View(ctx context.Context, actor Actor, c *duban.Complaint) (duban.Complaint, error) {
-	if !MaySee(actor, c) {
-		return duban.Complaint{}, duban.ErrForbidden
+	subj, err := cs.Subject(ctx, c)
+	if err != nil {
+		return duban.Complaint{}, err
+	}
+	if err := actor.Check(duban.ComplaintRead, subj); err != nil {
+		return duban.Complaint{}, err
 	}
 	if !MaySeeReporter(actor) {
 		return c.Redacted(), nil
@@ -258,4 +256,43 @@ func (cs *Complaints) View(ctx context.Context, actor Actor, c *duban.Complaint)
 		}
 	}
 	return *c, nil
+}
+
+// PublicTimeline is what a reporter reads of their own complaint through
+// its code (/status, Open311): its status and its public events. A merged
+// complaint mirrors its survivor's progress — the survivor's status and
+// public steps since the merge — without the survivor's code or text.
+func PublicTimeline(ctx context.Context, st *storage.Store, c *duban.Complaint) (duban.ComplaintStatus, []duban.Event, error) {
+	own, err := st.Events(ctx, c.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	status := c.Status
+	var out []duban.Event
+	var mergedAt time.Time
+	for _, e := range own {
+		if duban.PublicEvent(e) {
+			if e.Action == duban.ActionMerge {
+				e.Text, mergedAt = "", e.At
+			}
+			out = append(out, e)
+		}
+	}
+	if c.Status != duban.ComplaintMerged || c.MergedInto == nil {
+		return status, out, nil
+	}
+	into, err := st.ComplaintByID(ctx, *c.MergedInto)
+	if err != nil {
+		return "", nil, err
+	}
+	theirs, err := st.Events(ctx, into.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, e := range theirs {
+		if duban.PublicEvent(e) && e.Action != duban.ActionReceive && e.Action != duban.ActionMerge && !e.At.Before(mergedAt) {
+			out = append(out, e)
+		}
+	}
+	return into.Status, out, nil
 }

@@ -30,30 +30,8 @@ type Hearings struct {
 	Channel     string
 }
 
-// Actor is who acts: a person, or a system name (the bootstrap admin, the
-// CSV import) when Person is nil.
-type Actor struct {
-	Person *duban.Person
-	Name   string
-}
-
-func (a Actor) String() string {
-	if a.Person != nil {
-		return fmt.Sprintf("person:%d", a.Person.ID)
-	}
-	return a.Name
-}
-
-func (a Actor) personID() *int64 {
-	if a.Person == nil {
-		return nil
-	}
-	return &a.Person.ID
-}
-
-// can reports whether the actor holds one of roles; system actors can
-// do everything.
-func (a Actor) can(roles ...duban.Role) bool { return a.Person == nil || a.Person.Can(roles...) }
+// Actor is who acts; the rule book (duban.Actor.May) decides what.
+type Actor = duban.Actor
 
 // With returns a copy of hs working inside the transaction tx, so a caller
 // can make a use case part of its own transaction (the bots record the
@@ -87,8 +65,8 @@ func ResolveAgencies(ctx context.Context, s *storage.Store, codes []string) ([]d
 // Register takes a court's notice. The same case number and start answers
 // the existing hearing with created false and changes nothing.
 func (hs *Hearings) Register(ctx context.Context, actor Actor, n duban.Notice) (*duban.Hearing, bool, error) {
-	if !actor.can(duban.RoleStaff, duban.RoleSupervisor) {
-		return nil, false, duban.ErrForbidden
+	if err := actor.Check(duban.HearingRegister, duban.Subject{}); err != nil {
+		return nil, false, err
 	}
 	n.StartsAt = n.StartsAt.Truncate(time.Second)
 	if existing, err := hs.Store.HearingByCaseStart(ctx, strings.TrimSpace(n.CaseNumber), n.StartsAt); err == nil {
@@ -214,8 +192,8 @@ func (hs *Hearings) tellHeads(ctx context.Context, tx *storage.Store, kind duban
 // Reschedule moves a hearing: every pending step is replaced by steps for
 // the new time, stale tasks are withdrawn, and the heads are told.
 func (hs *Hearings) Reschedule(ctx context.Context, actor Actor, id int64, start time.Time) (*duban.Hearing, error) {
-	if !actor.can(duban.RoleStaff, duban.RoleSupervisor) {
-		return nil, duban.ErrForbidden
+	if err := actor.Check(duban.HearingMove, duban.Subject{}); err != nil {
+		return nil, err
 	}
 	start = start.Truncate(time.Second)
 	now := hs.Clock.Now()
@@ -278,8 +256,8 @@ func (hs *Hearings) withdraw(rs []duban.Reminder) {
 
 // SetCourtroom changes the courtroom; reminders carry it from then on.
 func (hs *Hearings) SetCourtroom(ctx context.Context, actor Actor, id int64, room string) (*duban.Hearing, error) {
-	if !actor.can(duban.RoleStaff, duban.RoleSupervisor) {
-		return nil, duban.ErrForbidden
+	if err := actor.Check(duban.HearingMove, duban.Subject{}); err != nil {
+		return nil, err
 	}
 	if len([]rune(room)) > 100 {
 		return nil, duban.Invalid("courtroom", "must be at most 100 characters")
@@ -306,8 +284,8 @@ func (hs *Hearings) SetCourtroom(ctx context.Context, actor Actor, id int64, roo
 
 // Cancel withdraws every pending step and tells the heads.
 func (hs *Hearings) Cancel(ctx context.Context, actor Actor, id int64) (*duban.Hearing, error) {
-	if !actor.can(duban.RoleStaff, duban.RoleSupervisor) {
-		return nil, duban.ErrForbidden
+	if err := actor.Check(duban.HearingCancel, duban.Subject{}); err != nil {
+		return nil, err
 	}
 	var old []duban.Reminder
 	var deliveries []*duban.Delivery

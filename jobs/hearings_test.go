@@ -227,7 +227,7 @@ func TestHeadWithoutChannel_EscalatedAtOnce(t *testing.T) {
 	_ = hr
 }
 
-func TestAnswer_OnlyTheHeadOrASupervisorAndUntilTheHearing(t *testing.T) {
+func TestAnswer_OnlyTheHeadOrTheOfficeByPhoneAndUntilTheHearing(t *testing.T) {
 	h := newHarness(t, storagetest.SQLiteURL(t))
 	hr := h.register("H-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
 	ha := hr.Agencies[0].ID
@@ -239,8 +239,17 @@ func TestAnswer_OnlyTheHeadOrASupervisorAndUntilTheHearing(t *testing.T) {
 	if got.Answer != duban.AnswerNone {
 		t.Fatalf("answer changed to %s by someone else", got.Answer)
 	}
-	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.sup}, req); err != nil {
-		t.Errorf("supervisor answering: %v", err)
+	// Supervisors decide on complaints; they never answer for a head, and
+	// neither does an admin or the bootstrap token.
+	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.sup}, req); !errors.Is(err, duban.ErrForbidden) {
+		t.Errorf("supervisor answering: %v, want forbidden", err)
+	}
+	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Name: "admin"}, req); !errors.Is(err, duban.ErrForbidden) {
+		t.Errorf("bootstrap admin answering: %v, want forbidden", err)
+	}
+	// The office records an answer the head gave by phone, as its own act.
+	if _, got, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.staff}, req); err != nil || got.AnsweredBy == nil || *got.AnsweredBy != h.staff.ID {
+		t.Errorf("staff recording an answer: %v, want it recorded by staff", err)
 	}
 	if _, _, err := h.hs.Answer(h.ctx, jobs.Actor{Person: h.head}, jobs.AnswerRequest{HearingAgencyID: ha, Answer: duban.AnswerDelegated, DelegateName: "李四"}); !errors.Is(err, duban.ErrInvalid) {
 		t.Errorf("delegation without a reason: %v, want invalid", err)

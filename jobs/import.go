@@ -145,8 +145,8 @@ func SplitAgencies(s string) []string {
 // Import registers every notice of a CSV file, or none: every bad row is
 // reported with its row number and nothing is written.
 func (hs *Hearings) Import(ctx context.Context, actor Actor, r io.Reader, loc *time.Location) (*ImportResult, error) {
-	if !actor.can(duban.RoleStaff, duban.RoleSupervisor) {
-		return nil, duban.ErrForbidden
+	if err := actor.Check(duban.HearingImport, duban.Subject{}); err != nil {
+		return nil, err
 	}
 	notices, rows, err := ParseNotices(r, loc)
 	var v duban.ValidationError

@@ -42,6 +42,11 @@ func (cs *Complaints) CheckSLA(ctx context.Context) (SLAStats, error) {
 	if err := cs.erase(ctx, now, &st); err != nil {
 		return st, err
 	}
+	if n, err := cs.Store.PruneTraffic(ctx, now); err != nil {
+		return st, err
+	} else if n > 0 {
+		cs.Log.Info("pruned update ids, idempotency keys and status look-ups", slog.Int64("rows", n))
+	}
 	if cs.Quiet.Contains(now) || !cs.Calendar.IsWorkday(now) {
 		return st, nil
 	}
@@ -157,11 +162,7 @@ func (cs *Complaints) erase(ctx context.Context, now time.Time, st *SLAStats) er
 		return err
 	}
 	for i := range old {
-		c := &old[i]
-		c.ReporterName, c.ReporterPhone, c.ReporterChatID = "", "", nil
-		t := now
-		c.ContactErasedAt = &t
-		if err := cs.Store.UpdateComplaint(ctx, c); err != nil {
+		if err := cs.Store.EraseReporter(ctx, old[i].ID, now); err != nil {
 			return err
 		}
 		st.Erased++

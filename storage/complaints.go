@@ -9,7 +9,7 @@ import (
 	"github.com/cityhall/duban"
 )
 
-const complaintCols = `id, tracking_code, status, source, category, agency_id, agency_text, handler_id, description,
+const complaintCols = `id, tracking_code, status, source, category, agency_id, reported_agency_id, agency_text, handler_id, description,
 	occurred_at, location, latitude, longitude, reporter_name, reporter_phone, reporter_chat_id, reporter_locale,
 	anonymous, outlet, link, headline, assigned_at, due_at, closed_at, merged_into, rating, slack_channel, slack_ts,
 	contact_erased_at, created_at, updated_at`
@@ -19,11 +19,11 @@ const complaintCols = `id, tracking_code, status, source, category, agency_id, a
 func (s *Store) CreateComplaint(ctx context.Context, c *duban.Complaint) error {
 	now := s.now()
 	c.CreatedAt, c.UpdatedAt = now, now
-	id, err := s.insert(ctx, `INSERT INTO complaints (tracking_code, status, source, category, agency_id, agency_text,
-		handler_id, description, occurred_at, location, latitude, longitude, reporter_name, reporter_phone,
+	id, err := s.insert(ctx, `INSERT INTO complaints (tracking_code, status, source, category, agency_id, reported_agency_id,
+		agency_text, handler_id, description, occurred_at, location, latitude, longitude, reporter_name, reporter_phone,
 		reporter_chat_id, reporter_locale, anonymous, outlet, link, headline, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.TrackingCode, c.Status, c.Source, c.Category, c.AgencyID, c.AgencyText, c.HandlerID, c.Description,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.TrackingCode, c.Status, c.Source, c.Category, c.AgencyID, c.ReportedAgencyID, c.AgencyText, c.HandlerID, c.Description,
 		tsp(c.OccurredAt), c.Location, c.Latitude, c.Longitude, c.ReporterName, c.ReporterPhone, c.ReporterChatID,
 		c.ReporterLocale, c.Anonymous, c.Outlet, c.Link, c.Headline, now, now)
 	if err != nil {
@@ -33,17 +33,17 @@ func (s *Store) CreateComplaint(ctx context.Context, c *duban.Complaint) error {
 	return nil
 }
 
-// UpdateComplaint saves everything that changes after intake, but the
-// supervision message's place, which SetSupervisionMessage owns (a sync
-// task and an action run concurrently; neither may undo the other).
+// UpdateComplaint saves what actions change after intake. It leaves
+// alone the supervision message's place, which SetSupervisionMessage owns
+// (a sync task and an action run concurrently; neither may undo the
+// other), and the reporter's identity, which only EraseReporter clears.
+// Callers load the row with ComplaintForUpdate in the same transaction.
 func (s *Store) UpdateComplaint(ctx context.Context, c *duban.Complaint) error {
 	c.UpdatedAt = s.now()
 	n, err := s.exec(ctx, `UPDATE complaints SET status = ?, category = ?, agency_id = ?, agency_text = ?, handler_id = ?,
-		assigned_at = ?, due_at = ?, closed_at = ?, merged_into = ?, rating = ?,
-		reporter_name = ?, reporter_phone = ?, reporter_chat_id = ?, contact_erased_at = ?, updated_at = ? WHERE id = ?`,
+		assigned_at = ?, due_at = ?, closed_at = ?, merged_into = ?, rating = ?, updated_at = ? WHERE id = ?`,
 		c.Status, c.Category, c.AgencyID, c.AgencyText, c.HandlerID, tsp(c.AssignedAt), tsp(c.DueAt), tsp(c.ClosedAt),
-		c.MergedInto, c.Rating, c.ReporterName, c.ReporterPhone, c.ReporterChatID,
-		tsp(c.ContactErasedAt), c.UpdatedAt, c.ID)
+		c.MergedInto, c.Rating, c.UpdatedAt, c.ID)
 	if err != nil {
 		return fmt.Errorf("update complaint %d: %w", c.ID, err)
 	}
@@ -62,6 +62,44 @@ func (s *Store) ComplaintByID(ctx context.Context, id int64) (*duban.Complaint, 
 	return &c, nil
 }
 
+// ComplaintForUpdate loads a complaint for a change, locking its row until
+// the transaction ends, so one action at a time changes a complaint: a
+// concurrent one waits and then sees the state the first left. (SQLite
+// transactions are immediate and already one at a time.)
+func (s *Store) ComplaintForUpdate(ctx context.Context, id int64) (*duban.Complaint, error) {
+	q := `SELECT ` + complaintCols + ` FROM complaints WHERE id = ?`
+	if s.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var c duban.Complaint
+	if err := s.get(ctx, &c, q, id); err != nil {
+		return nil, fmt.Errorf("complaint %d: %w", id, err)
+	}
+	return &c, nil
+}
+
+// EraseReporter clears the reporter's identity of a complaint, and
+// nothing else, so it never undoes a concurrent action.
+func (s *Store) EraseReporter(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.exec(ctx, `UPDATE complaints SET reporter_name = '', reporter_phone = '', reporter_chat_id = NULL,
+		contact_erased_at = ? WHERE id = ? AND contact_erased_at IS NULL`, ts(at), id)
+	if err != nil {
+		return fmt.Errorf("erase reporter of complaint %d: %w", id, err)
+	}
+	return nil
+}
+
+// AssignedAgencies lists every agency a complaint has been assigned to,
+// now or before, for the rule book.
+func (s *Store) AssignedAgencies(ctx context.Context, complaintID int64) ([]int64, error) {
+	out := []int64{}
+	if err := s.sel(ctx, &out, `SELECT DISTINCT agency_id FROM complaint_events
+		WHERE complaint_id = ? AND action = 'assign' AND agency_id IS NOT NULL`, complaintID); err != nil {
+		return nil, fmt.Errorf("agencies of complaint %d: %w", complaintID, err)
+	}
+	return out, nil
+}
+
 // ComplaintByCode loads a complaint by its canonical tracking code.
 func (s *Store) ComplaintByCode(ctx context.Context, code string) (*duban.Complaint, error) {
 	var c duban.Complaint
@@ -73,18 +111,23 @@ func (s *Store) ComplaintByCode(ctx context.Context, code string) (*duban.Compla
 
 // ComplaintFilter narrows Complaints.
 type ComplaintFilter struct {
-	Status      duban.ComplaintStatus
-	AgencyID    *int64
-	HandlerID   *int64
-	Source      duban.Source
-	Category    duban.Category
-	OverdueAt   *time.Time // assigned with a limit before this time
-	Query       string     // in the description or the tracking code
-	MergedInto  *int64
-	Codes       []string
-	CreatedFrom *time.Time
-	CreatedTo   *time.Time
-	Limit       int
+	// Scope, when set, is the rule book's scope of the caller
+	// (duban.Actor.ScopeOf(duban.ComplaintRead)), applied in the query; nil
+	// lists everything, for duban's own work.
+	Scope            *duban.Scope
+	Status           duban.ComplaintStatus
+	AgencyID         *int64 // the agency the office assigned
+	ReportedAgencyID *int64 // the agency the reporter named
+	HandlerID        *int64
+	Source           duban.Source
+	Category         duban.Category
+	OverdueAt        *time.Time // assigned with a limit before this time
+	Query            string     // in the description or the tracking code
+	MergedInto       *int64
+	Codes            []string
+	CreatedFrom      *time.Time
+	CreatedTo        *time.Time
+	Limit            int
 }
 
 // Complaints lists complaints, newest first.
@@ -95,8 +138,20 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 	if f.Status != "" {
 		add("status = ?", f.Status)
 	}
+	if f.Scope != nil && !f.Scope.All {
+		if f.Scope.Agency == nil {
+			q += " AND 1 = 0"
+		} else {
+			q += ` AND (agency_id = ? OR EXISTS (SELECT 1 FROM complaint_events e
+				WHERE e.complaint_id = complaints.id AND e.action = 'assign' AND e.agency_id = ?))`
+			args = append(args, *f.Scope.Agency, *f.Scope.Agency)
+		}
+	}
 	if f.AgencyID != nil {
 		add("agency_id = ?", *f.AgencyID)
+	}
+	if f.ReportedAgencyID != nil {
+		add("reported_agency_id = ?", *f.ReportedAgencyID)
 	}
 	if f.HandlerID != nil {
 		add("handler_id = ?", *f.HandlerID)
@@ -149,8 +204,8 @@ func (s *Store) AppendEvent(ctx context.Context, e *duban.Event) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	id, err := s.insert(ctx, `INSERT INTO complaint_events (complaint_id, action, actor, at, text, public) VALUES (?, ?, ?, ?, ?, ?)`,
-		e.ComplaintID, e.Action, e.Actor, e.At, e.Text, e.Public)
+	id, err := s.insert(ctx, `INSERT INTO complaint_events (complaint_id, action, actor, at, text, public, agency_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.ComplaintID, e.Action, e.Actor, e.At, e.Text, e.Public, e.AgencyID)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
@@ -161,7 +216,7 @@ func (s *Store) AppendEvent(ctx context.Context, e *duban.Event) error {
 // Events lists a complaint's timeline, oldest first.
 func (s *Store) Events(ctx context.Context, complaintID int64) ([]duban.Event, error) {
 	out := []duban.Event{}
-	if err := s.sel(ctx, &out, `SELECT id, complaint_id, action, actor, at, text, public FROM complaint_events
+	if err := s.sel(ctx, &out, `SELECT id, complaint_id, action, actor, at, text, public, agency_id FROM complaint_events
 		WHERE complaint_id = ? ORDER BY id`, complaintID); err != nil {
 		return nil, fmt.Errorf("events of complaint %d: %w", complaintID, err)
 	}

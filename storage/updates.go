@@ -70,3 +70,36 @@ func (s *Store) IdleChatStates(ctx context.Context, kind string, before time.Tim
 	}
 	return keys, nil
 }
+
+// Retention of the rows public traffic leaves behind (DESIGN.md: tables
+// that grow with public traffic are pruned): a handled update id or an
+// idempotency key guards against re-delivery and retries, which come
+// within hours, so a week is ample; a /status look-up counts only
+// towards the last hour's limit.
+const (
+	UpdateIDRetention     = 7 * 24 * time.Hour
+	IdempotencyRetention  = 7 * 24 * time.Hour
+	StatusLookupRetention = 24 * time.Hour
+)
+
+// PruneTraffic deletes handled update ids and idempotency keys older than
+// a week and /status look-ups older than a day, as of now; it returns the
+// rows removed.
+func (s *Store) PruneTraffic(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	for _, q := range []struct {
+		sql    string
+		before time.Time
+	}{
+		{`DELETE FROM processed_updates WHERE processed_at < ?`, now.Add(-UpdateIDRetention)},
+		{`DELETE FROM idempotency_keys WHERE created_at < ?`, now.Add(-IdempotencyRetention)},
+		{`DELETE FROM status_lookups WHERE at < ?`, now.Add(-StatusLookupRetention)},
+	} {
+		n, err := s.exec(ctx, q.sql, ts(q.before))
+		if err != nil {
+			return total, fmt.Errorf("prune: %w", err)
+		}
+		total += n
+	}
+	return total, nil
+}
