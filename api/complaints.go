@@ -51,7 +51,7 @@ type complaintCreated struct {
 // complaint with 200. Office staff, supervisors and admins only: other
 // systems log complaints with a staff member's token.
 func (s *server) createComplaint(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := require(a, duban.RoleStaff, duban.RoleSupervisor); err != nil {
+	if err := a.Check(duban.ComplaintLog, duban.Subject{}); err != nil {
 		return err
 	}
 	key := r.Header.Get("Idempotency-Key")

@@ -29,7 +29,7 @@ type callbackJSON struct {
 // phones, so the request is one entry of the audit log naming every
 // complaint whose reporter it showed.
 func (s *server) listCallbacks(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := require(a, duban.RoleStaff, duban.RoleSupervisor); err != nil {
+	if err := a.Check(duban.ComplaintCallbacks, duban.Subject{}); err != nil {
 		return err
 	}
 	open := false

@@ -227,3 +227,66 @@ func TestComplaintsReport_CountsByStatusSourceCategoryAgencyAndOverdue(t *testin
 	e.call("GET", "/api/v1/reports/complaints?from=March", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
 	e.call("GET", "/api/v1/reports/complaints", e.token(e.head), nil).want(http.StatusForbidden)
 }
+
+// TestComplaints_TheNamedAgencyReadsNothingUntilAssigned: a reporter names
+// GA; GA's head finds nothing in the list or by id until the office
+// assigns it to GA, and the answer shows both agencies apart.
+func TestComplaints_TheNamedAgencyReadsNothingUntilAssigned(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	var created complaintAnswer
+	e.call("POST", "/api/v1/complaints", e.token(e.staff), map[string]any{"source": "hotline_call", "category": "illegal_fine",
+		"agency": "GA", "description": "交警乱罚款", "reporter": map[string]any{"name": "钱某", "phone": "13700000000"}}).
+		want(http.StatusCreated).decode(&created)
+	path := fmt.Sprintf("/api/v1/complaints/%d", created.ID)
+	count := func() int {
+		var body struct {
+			Complaints []complaintAnswer `json:"complaints"`
+		}
+		e.call("GET", "/api/v1/complaints", e.token(e.head), nil).want(http.StatusOK).decode(&body)
+		return len(body.Complaints)
+	}
+	e.call("GET", path, e.token(e.head), nil).want(http.StatusForbidden)
+	if n := count(); n != 0 {
+		t.Errorf("the named agency's head lists %d complaints on arrival, want 0", n)
+	}
+	var seen struct {
+		Agency         *string `json:"agency"`
+		ReportedAgency *struct {
+			Code, Name string
+		} `json:"reported_agency"`
+	}
+	e.call("GET", path, e.token(e.sup), nil).want(http.StatusOK).decode(&seen)
+	if seen.Agency != nil || seen.ReportedAgency == nil || seen.ReportedAgency.Code != "GA" {
+		t.Errorf("agency %v, reported %+v: want none assigned and GA reported", seen.Agency, seen.ReportedAgency)
+	}
+	e.call("POST", path+"/actions", e.token(e.sup), map[string]any{"action": "accept"}).want(http.StatusOK)
+	e.call("POST", path+"/actions", e.token(e.sup), map[string]any{"action": "assign", "agency": "GA"}).want(http.StatusOK)
+	e.call("GET", path, e.token(e.head), nil).want(http.StatusOK)
+	if n := count(); n != 1 {
+		t.Errorf("the assigned agency's head lists %d complaints, want 1", n)
+	}
+}
+
+// TestOpen311_AMergedCodeNeverShowsTheSurvivorsText.
+func TestOpen311_AMergedCodeNeverShowsTheSurvivorsText(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	post := func(text string) complaintAnswer {
+		var c complaintAnswer
+		e.call("POST", "/api/v1/complaints", e.token(e.staff), map[string]any{"source": "hotline_call", "category": "illegal_fee",
+			"description": text, "reporter": map[string]any{"anonymous": true}}).want(http.StatusCreated).decode(&c)
+		return c
+	}
+	survivor, dup := post("幸存者的原文：收费站乱收费"), post("重复的反映")
+	e.call("POST", fmt.Sprintf("/api/v1/complaints/%d/actions", dup.ID), e.token(e.sup),
+		map[string]any{"action": "merge", "into": survivor.TrackingCode}).want(http.StatusOK)
+	e.call("POST", fmt.Sprintf("/api/v1/complaints/%d/actions", survivor.ID), e.token(e.sup),
+		map[string]any{"action": "accept"}).want(http.StatusOK)
+	rec := e.call("GET", "/open311/v2/requests/"+dup.TrackingCode+".json", "", nil).want(http.StatusOK)
+	body := string(rec.Body)
+	if strings.Contains(body, "幸存者") || strings.Contains(body, survivor.TrackingCode) || strings.Contains(body, strings.ReplaceAll(survivor.TrackingCode, "-", "")) {
+		t.Errorf("the merged code's public part shows the survivor: %s", body)
+	}
+	if !strings.Contains(body, "重复的反映") || !strings.Contains(body, `"status":"open"`) {
+		t.Errorf("the merged code's public part lacks its own text or the survivor's open status: %s", body)
+	}
+}

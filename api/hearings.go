@@ -118,11 +118,11 @@ func (s *server) listHearings(w http.ResponseWriter, r *http.Request, a jobs.Act
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if own, limited := agencyScope(a); limited {
-		if own == nil || (f.AgencyID != nil && *f.AgencyID != *own) {
+	if scope := a.ScopeOf(duban.HearingRead); !scope.All {
+		if scope.None() || (f.AgencyID != nil && *f.AgencyID != *scope.Agency) {
 			return errorf(http.StatusForbidden, "you may see the hearings of your own agency only")
 		}
-		f.AgencyID = own
+		f.AgencyID = scope.Agency
 	}
 	hs, err := s.Store.Hearings(ctx, f)
 	if err != nil {
@@ -158,10 +158,8 @@ func (s *server) hearing(r *http.Request, a jobs.Actor) (*duban.Hearing, error) 
 	if err != nil {
 		return nil, notFound(err, "hearing %d", id)
 	}
-	if own, limited := agencyScope(a); limited {
-		if own == nil || !slices.ContainsFunc(h.Agencies, func(ha duban.HearingAgency) bool { return ha.AgencyID == *own }) {
-			return nil, errorf(http.StatusForbidden, "you may see the hearings of your own agency only")
-		}
+	if !a.May(duban.HearingRead, duban.OfHearing(h)) {
+		return nil, errorf(http.StatusForbidden, "you may see the hearings of your own agency only")
 	}
 	return h, nil
 }
