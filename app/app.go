@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	if tgAPI != nil {
 		botName = tgAPI.Self.UserName
 		a.Telegram = bot.NewTelegram(bot.TelegramDeps{API: tgAPI, Token: a.tgToken, Store: a.Store, Hearings: a.Hearings,
-			Complaints: a.Complaints, T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram")})
+			Complaints: a.Complaints, T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram"), ReportsPerChat: cfg.ReportsPerChat})
 		a.Complaints.Maintenance = append(a.Complaints.Maintenance, a.Telegram.DropIdleReports)
 		if cfg.TelegramMode == configs.TelegramWebhook {
 			routes["POST /telegram/webhook"] = a.Telegram.WebhookHandler(cfg.TelegramWebhookSecret.Reveal())

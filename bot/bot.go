@@ -66,23 +66,30 @@ func optional[T any](v *T, err error) (*T, error) {
 	return v, nil
 }
 
-// mayAnswer reports whether p may answer for ha: its agency's head, or a
-// supervisor (admins too). It is the rule jobs.Hearings.Answer applies,
-// checked beforehand where the bot asks a question before answering.
+// mayAnswer asks the rule book whether p may answer for ha: the head of its
+// agency answers; the office staff record an answer given by phone. Nobody
+// else, supervisors and admins included, answers for a head. The bot asks
+// it before a question it puts; jobs.Hearings.Answer applies its own check.
 func mayAnswer(p *duban.Person, ha *duban.HearingAgency) bool {
-	if p.Can(duban.RoleSupervisor) {
-		return true
-	}
-	return p.Has(duban.RoleAgencyHead) && p.AgencyID != nil && *p.AgencyID == ha.AgencyID
+	a, s := duban.Actor{Person: p}, hearingAgencySubject(ha)
+	return a.May(duban.HearingAnswer, s) || a.May(duban.HearingRecordAnswer, s)
 }
 
-// maySee reports whether p may see the details of ha: anyone of its agency,
-// the office staff and supervisors.
+// maySee asks the rule book whether p may read the details of the hearing
+// of ha, as sent for ha's agency.
 func maySee(p *duban.Person, ha *duban.HearingAgency) bool {
-	if p.Can(duban.RoleStaff, duban.RoleSupervisor) {
-		return true
-	}
-	return p.AgencyID != nil && *p.AgencyID == ha.AgencyID
+	return duban.Actor{Person: p}.May(duban.HearingRead, hearingAgencySubject(ha))
+}
+
+// mayRecordOutcome asks the rule book whether p may record who appeared.
+func mayRecordOutcome(p *duban.Person, ha *duban.HearingAgency) bool {
+	return duban.Actor{Person: p}.May(duban.HearingOutcome, hearingAgencySubject(ha))
+}
+
+// hearingAgencySubject is the rule book's subject of a button about one
+// agency of a hearing.
+func hearingAgencySubject(ha *duban.HearingAgency) duban.Subject {
+	return duban.Subject{Agencies: []int64{ha.AgencyID}}
 }
 
 // answerable reports, as jobs does, whether a head may still answer: until

@@ -35,7 +35,20 @@ func (t *Telegram) startReport(ctx context.Context, tx *storage.Store, chat int6
 			return replies{msg}, nil
 		}
 	}
+	// A chat past its reports of the day is told so before it writes one.
+	ok, err := t.reportsLeft(ctx, tx, chat)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return replies{t.tooManyReports(chat, locale)}, nil
+	}
 	return t.advance(ctx, tx, chat, locale, &draft{Step: stepCategory, Locale: locale})
+}
+
+// tooManyReports tells a chat it filed all the reports it may today.
+func (t *Telegram) tooManyReports(chat int64, locale string) tgbotapi.MessageConfig {
+	return t.text(chat, locale, "report.limit.reached", map[string]any{"Max": t.perChat})
 }
 
 // saveDraft keeps d as the chat's state.
@@ -306,6 +319,15 @@ func (t *Telegram) pressed(pr press) replies {
 // submit files the confirmed report, in the transaction of the confirming
 // update, which also ends the draft; its update id is the idempotency key.
 func (t *Telegram) submit(ctx context.Context, tx *storage.Store, pr press, d *draft) (replies, error) {
+	// Past the day's reports nothing is filed; the draft stays, to confirm
+	// once the day has passed, until it is dropped as idle.
+	ok, err := t.reportsLeft(ctx, tx, pr.chat)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return replies{tgbotapi.NewCallback(pr.q.ID, ""), t.tooManyReports(pr.chat, pr.locale)}, nil
+	}
 	if d.AgencyCode != "" {
 		// An agency deleted since it was picked is kept as its name.
 		a, err := optional(tx.AgencyByCode(ctx, d.AgencyCode))
@@ -327,6 +349,9 @@ func (t *Telegram) submit(ctx context.Context, tx *storage.Store, pr press, d *d
 		return nil, err
 	}
 	if err := tx.ClearChatState(ctx, chatKey(pr.chat)); err != nil {
+		return nil, err
+	}
+	if err := t.countReport(ctx, tx, pr.chat); err != nil {
 		return nil, err
 	}
 	code := duban.FormatTrackingCode(c.TrackingCode)

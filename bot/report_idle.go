@@ -19,14 +19,18 @@ import (
 // tells each chat so. It runs with the periodic SLA check
 // (jobs.Complaints.Maintenance). Each draft is dropped in a transaction of
 // its own that re-reads it, so a draft answered meanwhile stays.
-// The draft's own last_activity is checked again before it goes.
+// The draft's own last_activity is checked again before it goes. It also
+// forgets the chat hashes of the daily report limit older than a day.
 func (t *Telegram) DropIdleReports(ctx context.Context) error {
+	var errs []error
+	if err := t.pruneReportLimits(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	cutoff := t.clock.Now().Add(-reportIdle)
 	keys, err := t.idleReportKeys(ctx, cutoff)
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	var errs []error
 	for _, key := range keys {
 		chat, err := strconv.ParseInt(strings.TrimPrefix(key, "tg:"), 10, 64)
 		if !strings.HasPrefix(key, "tg:") || err != nil {

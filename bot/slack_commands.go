@@ -65,7 +65,7 @@ func (s *Slack) command(ctx context.Context, cmd slack.SlashCommand) *ephemeral 
 	}
 	switch sub {
 	case "hearing":
-		if p == nil || !p.Can(duban.RoleStaff, duban.RoleSupervisor) {
+		if p == nil || !(duban.Actor{Person: p}).May(duban.HearingRegister, duban.Subject{}) {
 			return s.ephemeral(locale, "bot.not_yours", nil)
 		}
 		// Within Slack's three seconds: the trigger expires.

@@ -126,9 +126,11 @@ func (s *Slack) mediaModal(locale string) slack.ModalViewRequest {
 	return s.modal(locale, callbackLogMedia, "slack.c.log_media", "", blocks, nil)
 }
 
-// mayLog reports whether p may log calls and media reports: office staff,
-// supervisors and admins.
-func mayLog(p *duban.Person) bool { return p != nil && p.Can(duban.RoleStaff, duban.RoleSupervisor) }
+// mayLog asks the rule book whether p may log calls and media reports. A
+// Slack user who is nobody in duban may not.
+func mayLog(p *duban.Person) bool {
+	return p != nil && duban.Actor{Person: p}.May(duban.ComplaintLog, duban.Subject{})
+}
 
 // logCommand opens the modal of `/duban log call` or `/duban log media`.
 func (s *Slack) logCommand(ctx context.Context, p *duban.Person, kind, trigger string) *ephemeral {

@@ -29,12 +29,6 @@ const slackMaxText = 40000
 // openStatuses are the states of a complaint still being handled.
 var openStatuses = []duban.ComplaintStatus{duban.ComplaintReceived, duban.ComplaintAccepted, duban.ComplaintAssigned, duban.ComplaintReplied}
 
-// agencyPerson reports whether p works at an agency complaints are
-// assigned to: its head, a deputy or a handler.
-func agencyPerson(p *duban.Person) bool {
-	return p.AgencyID != nil && (p.Has(duban.RoleAgencyHead) || p.Has(duban.RoleDeputy) || p.Has(duban.RoleHandler))
-}
-
 // queueCommand lists open complaints, newest first: `/duban queue [mine |
 // overdue | agency CODE]`. Mine is what a handler handles, or for a
 // supervisor what waits to be accepted or assigned. Agency people see only
@@ -44,8 +38,9 @@ func (s *Slack) queueCommand(ctx context.Context, p *duban.Person, args []string
 	if p == nil {
 		return s.ephemeral(locale, "bot.not_yours", nil)
 	}
-	office := jobs.MaySeeReporter(jobs.Actor{Person: p})
-	if !office && !agencyPerson(p) {
+	actor := duban.Actor{Person: p}
+	scope := actor.ScopeOf(duban.ComplaintRead)
+	if !actor.May(duban.ComplaintQueue, duban.Subject{}) || scope.None() {
 		return s.ephemeral(locale, "bot.not_yours", nil)
 	}
 	f := storage.ComplaintFilter{Limit: queueLimit + 1}
@@ -57,7 +52,8 @@ func (s *Slack) queueCommand(ctx context.Context, p *duban.Person, args []string
 	switch mode {
 	case "":
 	case "mine":
-		if p.Can(duban.RoleSupervisor) {
+		// A supervisor's own are those waiting for what supervisors decide.
+		if actor.May(duban.ComplaintDo(duban.ActionAssign), duban.Subject{}) {
 			statuses = []duban.ComplaintStatus{duban.ComplaintReceived, duban.ComplaintAccepted}
 		} else {
 			f.HandlerID = &p.ID
@@ -84,11 +80,11 @@ func (s *Slack) queueCommand(ctx context.Context, p *duban.Person, args []string
 	default:
 		return s.ephemeral(locale, "slack.help", nil)
 	}
-	if !office {
-		if f.AgencyID != nil && *f.AgencyID != *p.AgencyID {
+	if !scope.All {
+		if f.AgencyID != nil && *f.AgencyID != *scope.Agency {
 			return s.ephemeral(locale, "bot.not_yours", nil)
 		}
-		f.AgencyID = p.AgencyID
+		f.AgencyID = scope.Agency
 	}
 	// One query a state: a list of every state would fill up with closed
 	// ones and hide the open.
@@ -153,7 +149,7 @@ func (s *Slack) showCommand(ctx context.Context, p *duban.Person, args []string)
 		s.log.Error("slack: show", slog.Any("error", err))
 		return s.ephemeral(locale, "bot.error", nil)
 	}
-	office := jobs.MaySeeReporter(actor)
+	office := duban.Actor{Person: p}.May(duban.ComplaintReporter, duban.Of(&seen))
 	files, err := s.store.Attachments(ctx, c.ID)
 	if err != nil {
 		s.log.Error("slack: show", slog.Any("error", err))
@@ -176,9 +172,7 @@ func (s *Slack) showCommand(ctx context.Context, p *duban.Person, args []string)
 				"Phone": seen.ReporterPhone, "Telegram": seen.ReporterChatID != nil}))
 		}
 	}
-	if !office {
-		events = slices.DeleteFunc(events, func(e duban.Event) bool { return e.Action == duban.ActionNote })
-	}
+	events = slices.DeleteFunc(events, func(e duban.Event) bool { return !duban.Actor{Person: p}.SeesEvent(e) })
 	events = events[max(0, len(events)-showEvents):]
 	lines = append(lines, s.t.T(locale, "slack.c.timeline", nil))
 	names := map[string]string{}

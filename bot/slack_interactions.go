@@ -149,7 +149,14 @@ func (s *Slack) act(ctx context.Context, tx *storage.Store, ic slack.Interaction
 	actor := jobs.Actor{Person: p}
 	switch cb.Verb {
 	case duban.VerbConfirm:
-		_, _, err := s.hearings.With(tx).Answer(ctx, actor, jobs.AnswerRequest{HearingAgencyID: cb.HearingAgencyID, Answer: duban.AnswerConfirmed})
+		_, ha, err := hearingOf(ctx, tx, cb.HearingAgencyID)
+		if err != nil {
+			return refused(err)
+		}
+		if !mayAnswer(p, ha) {
+			return say("bot.not_yours", nil), nil
+		}
+		_, _, err = s.hearings.With(tx).Answer(ctx, actor, jobs.AnswerRequest{HearingAgencyID: cb.HearingAgencyID, Answer: duban.AnswerConfirmed})
 		if err != nil {
 			return refused(err)
 		}
@@ -177,11 +184,14 @@ func (s *Slack) act(ctx context.Context, tx *storage.Store, ic slack.Interaction
 		}
 		return actionResult{reply: &ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: escape(s.hearings.Render.Details(locale, h, ha))}, p: p}, nil
 	case duban.VerbOutcome:
-		h, _, err := hearingOf(ctx, tx, cb.HearingAgencyID)
+		h, ha, err := hearingOf(ctx, tx, cb.HearingAgencyID)
 		if err != nil {
 			return refused(err)
 		}
-		_, ha, err := s.hearings.With(tx).RecordOutcomeFor(ctx, actor, cb.HearingAgencyID, cb.Attendance)
+		if !mayRecordOutcome(p, ha) {
+			return say("bot.not_yours", nil), nil
+		}
+		_, ha, err = s.hearings.With(tx).RecordOutcomeFor(ctx, actor, cb.HearingAgencyID, cb.Attendance)
 		var se *duban.StateError
 		if errors.As(err, &se) && s.clock.Now().Before(h.StartsAt) && h.Status == duban.HearingScheduled {
 			return say("bot.outcome.too_early", nil), errUndo

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
-	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -24,9 +23,13 @@ var verbActions = map[string]duban.Action{
 	duban.VerbCUrge: duban.ActionUrge, duban.VerbCClose: duban.ActionClose, duban.VerbCReopen: duban.ActionReopen,
 }
 
-// maySupervise reports whether p may press the supervision channel's
-// buttons: supervisors and admins.
-func maySupervise(p *duban.Person) bool { return p != nil && p.Can(duban.RoleSupervisor) }
+// maySupervise asks the rule book whether p may take action on complaints
+// (supervisors and admins); jobs.Complaints.Act asks it again with the
+// complaint in its present state. A Slack user who is nobody in duban may
+// not.
+func maySupervise(p *duban.Person, action duban.Action) bool {
+	return p != nil && duban.Actor{Person: p}.May(duban.ComplaintDo(action), duban.Subject{})
+}
 
 // complaintButton handles a button of the supervision channel's message.
 // Only supervisors act; accept, urge and reopen at once, reject, assign and
@@ -40,11 +43,11 @@ func (s *Slack) complaintButton(ctx context.Context, ic slack.InteractionCallbac
 		return
 	}
 	locale := localeOf(p)
-	if !maySupervise(p) {
+	action := verbActions[cb.Verb]
+	if !maySupervise(p, action) {
 		s.later(s.respond(ic.ResponseURL, s.ephemeral(locale, "bot.not_yours", nil)))
 		return
 	}
-	action := verbActions[cb.Verb]
 	switch cb.Verb {
 	case duban.VerbCReject, duban.VerbCAssign, duban.VerbCClose:
 		if reply := s.openActionModal(ctx, ic, locale, cb.ComplaintID, action); reply != nil {
@@ -141,12 +144,7 @@ func (s *Slack) refusalText(locale string, err error) (string, map[string]any, b
 // stateData names, in locale, the state a refused action met and the
 // actions allowed in it.
 func (s *Slack) stateData(locale string, se *duban.StateError) map[string]any {
-	allowed := make([]string, len(se.Allowed))
-	for i, a := range se.Allowed {
-		allowed[i] = s.t.T(locale, "slack.c.action."+a, nil)
-	}
-	return map[string]any{"Action": s.t.T(locale, "slack.c.action."+se.Action, nil),
-		"Status": s.t.T(locale, "complaint.status."+se.State, nil), "Allowed": strings.Join(allowed, s.t.T(locale, "slack.c.list_sep", nil))}
+	return stateData(s.t, locale, se)
 }
 
 // assignModal asks for the agency (active ones, by code and name), an
@@ -235,7 +233,7 @@ func (s *Slack) submitComplaintAction(ctx context.Context, ic slack.InteractionC
 		if p, err = s.person(ctx, tx, ic.User.ID); err != nil {
 			return err
 		}
-		if !maySupervise(p) {
+		if !maySupervise(p, req.Action) {
 			return duban.ErrForbidden
 		}
 		id, err := strconv.ParseInt(ic.View.PrivateMetadata, 10, 64)

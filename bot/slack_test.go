@@ -147,7 +147,7 @@ func TestSlackCommand_AnswersBySubcommandAndRole(t *testing.T) {
 		want      string // message id of the ephemeral answer
 	}{
 		{name: "staff open the hearing modal", user: slStaff, text: "hearing", wantModal: true},
-		{name: "supervisors too", user: slSup, text: " Hearing ", wantModal: true},
+		{name: "supervisors do not register hearings", user: slSup, text: " Hearing ", want: "bot.not_yours"},
 		{name: "a head may not", user: slHead, text: "hearing", want: "bot.not_yours"},
 		{name: "a stranger may not", user: slStranger, text: "hearing", want: "bot.not_yours"},
 		{name: "help", user: slHead, text: "help", want: "slack.help"},
@@ -267,6 +267,7 @@ func TestSlackButtons_ActOnlyForWhoMay(t *testing.T) {
 	}{
 		{name: "the head confirms", user: slHead, value: "hc:%d", wantAnswer: duban.AnswerConfirmed, want: "bot.answer.confirmed"},
 		{name: "someone else may not", user: slOther, value: "hc:%d", wantAnswer: duban.AnswerNone, want: "bot.not_yours"},
+		{name: "a supervisor does not answer for the head", user: slSup, value: "hc:%d", wantAnswer: duban.AnswerNone, want: "bot.not_yours"},
 		{name: "a stranger may not", user: slStranger, value: "hc:%d", wantAnswer: duban.AnswerNone, want: "bot.not_yours"},
 		{name: "too late once started", user: slHead, value: "hc:%d", afterStart: true, wantAnswer: duban.AnswerNone, want: "bot.too_late"},
 		{name: "garbage", user: slHead, value: "nope", wantAnswer: duban.AnswerNone, want: "bot.error"},

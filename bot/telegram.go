@@ -33,6 +33,9 @@ type TelegramDeps struct {
 	T          *i18n.Bundle
 	Clock      duban.Clock
 	Log        *slog.Logger
+	// ReportsPerChat is how many reports one chat may file in a day
+	// (DUBAN_REPORTS_PER_CHAT); 0 means the default, 10.
+	ReportsPerChat int
 }
 
 // Telegram handles the updates of the one Telegram bot: /start CODE binds a
@@ -49,6 +52,8 @@ type Telegram struct {
 	t          *i18n.Bundle
 	clock      duban.Clock
 	log        *slog.Logger
+	perChat    int    // reports a chat may file in a day
+	limitKey   []byte // the key of the chat hashes the daily limit counts under
 }
 
 // NewTelegram returns the Telegram bot of d.
@@ -61,8 +66,12 @@ func NewTelegram(d TelegramDeps) *Telegram {
 	if clock == nil {
 		clock = duban.SystemClock{}
 	}
+	perChat := d.ReportsPerChat
+	if perChat <= 0 {
+		perChat = defaultReportsPerChat
+	}
 	return &Telegram{api: d.API, token: d.Token, store: d.Store, hearings: d.Hearings, complaints: d.Complaints,
-		t: d.T, clock: clock, log: log}
+		t: d.T, clock: clock, log: log, perChat: perChat, limitKey: reportLimitKey(d.Token)}
 }
 
 // replies are the Bot API calls answering one update, made after it is
@@ -210,6 +219,9 @@ func (t *Telegram) message(ctx context.Context, tx *storage.Store, m *tgbotapi.M
 	}
 	out, handled, err := t.delegateText(ctx, tx, chat, p, locale, args)
 	if handled || err != nil {
+		return out, err
+	}
+	if out, handled, err = t.superviseText(ctx, tx, chat, p, locale, args); handled || err != nil {
 		return out, err
 	}
 	return replies{t.help(chat, p, locale)}, nil

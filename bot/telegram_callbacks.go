@@ -45,8 +45,14 @@ func (t *Telegram) callback(ctx context.Context, tx *storage.Store, update int, 
 	if strings.HasPrefix(q.Data, reportPrefix) {
 		return t.reportPress(ctx, tx, pr)
 	}
-	if cc, err := duban.ParseComplaintCallback(q.Data); err == nil && cc.Verb == duban.VerbRate {
-		return t.rate(ctx, tx, pr, cc)
+	if cc, err := duban.ParseComplaintCallback(q.Data); err == nil {
+		if cc.Verb == duban.VerbRate {
+			return t.rate(ctx, tx, pr, cc)
+		}
+		return t.supervise(ctx, tx, pr, cc)
+	}
+	if strings.HasPrefix(q.Data, assignPrefix) {
+		return t.assignPress(ctx, tx, pr)
 	}
 	if pr.cb, err = duban.ParseCallback(q.Data); err != nil {
 		return t.alert(pr, "bot.error"), nil
@@ -82,8 +88,18 @@ func (t *Telegram) failed(pr press, err error) (replies, error) {
 	return t.alert(pr, id), errUndo
 }
 
+// confirm records that the head appears in person; the office staff
+// pressing it record an answer given by phone. Whoever else presses it is
+// refused by the rule book before anything changes.
 func (t *Telegram) confirm(ctx context.Context, tx *storage.Store, pr press) (replies, error) {
-	_, _, err := t.hearings.With(tx).Answer(ctx, jobs.Actor{Person: pr.p}, jobs.AnswerRequest{
+	_, ha, err := hearingOf(ctx, tx, pr.cb.HearingAgencyID)
+	if err != nil {
+		return t.failed(pr, err)
+	}
+	if !mayAnswer(pr.p, ha) {
+		return t.alert(pr, "bot.not_yours"), nil
+	}
+	_, _, err = t.hearings.With(tx).Answer(ctx, jobs.Actor{Person: pr.p}, jobs.AnswerRequest{
 		HearingAgencyID: pr.cb.HearingAgencyID, Answer: duban.AnswerConfirmed})
 	if err != nil {
 		return t.failed(pr, err)
@@ -151,11 +167,14 @@ func (t *Telegram) details(ctx context.Context, tx *storage.Store, pr press) (re
 // outcome records who appeared, as the office staff answer an outcome
 // request, and takes the buttons off the request.
 func (t *Telegram) outcome(ctx context.Context, tx *storage.Store, pr press) (replies, error) {
-	h, _, err := hearingOf(ctx, tx, pr.cb.HearingAgencyID)
+	h, ha, err := hearingOf(ctx, tx, pr.cb.HearingAgencyID)
 	if err != nil {
 		return t.failed(pr, err)
 	}
-	_, ha, err := t.hearings.With(tx).RecordOutcomeFor(ctx, jobs.Actor{Person: pr.p}, pr.cb.HearingAgencyID, pr.cb.Attendance)
+	if !mayRecordOutcome(pr.p, ha) {
+		return t.alert(pr, "bot.not_yours"), nil
+	}
+	_, ha, err = t.hearings.With(tx).RecordOutcomeFor(ctx, jobs.Actor{Person: pr.p}, pr.cb.HearingAgencyID, pr.cb.Attendance)
 	var se *duban.StateError
 	if errors.As(err, &se) && t.clock.Now().Before(h.StartsAt) && h.Status == duban.HearingScheduled {
 		return t.alert(pr, "bot.outcome.too_early"), errUndo

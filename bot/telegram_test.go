@@ -214,7 +214,8 @@ func TestTelegramButtons_ActOnlyForWhoMay(t *testing.T) {
 		wantSent   string // message id of a chat message, "" for none; "details" for the details
 	}{
 		{name: "head confirms", from: tgHead, data: "hc:%d", wantAnswer: duban.AnswerConfirmed, wantReply: "bot.answer.confirmed", wantSent: "bot.answer.confirmed"},
-		{name: "supervisor confirms for the head", from: tgSup, data: "hc:%d", wantAnswer: duban.AnswerConfirmed, wantReply: "bot.answer.confirmed", wantSent: "bot.answer.confirmed"},
+		{name: "a supervisor does not answer for the head", from: tgSup, data: "hc:%d", wantAnswer: duban.AnswerNone, wantReply: "bot.not_yours", wantAlert: true},
+		{name: "nor does a supervisor name who goes instead", from: tgSup, data: "hd:%d", wantAnswer: duban.AnswerNone, wantReply: "bot.not_yours", wantAlert: true},
 		{name: "someone else of the agency may not confirm", from: tgOther, data: "hc:%d", wantAnswer: duban.AnswerNone, wantReply: "bot.not_yours", wantAlert: true},
 		{name: "the head of another agency may not confirm", from: tgOtherHead, data: "hc:%d", wantAnswer: duban.AnswerNone, wantReply: "bot.not_yours", wantAlert: true},
 		{name: "a stranger may not confirm", from: tgStranger, data: "hc:%d", wantAnswer: duban.AnswerNone, wantReply: "bot.not_yours", wantAlert: true},

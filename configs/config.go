@@ -108,6 +108,9 @@ type Config struct {
 	// SLAInterval is how often complaints' time limits are checked (urges,
 	// escalations, follow-ups, erasure).
 	SLAInterval time.Duration `yaml:"sla_interval" env:"DUBAN_SLA_INTERVAL"`
+	// ReportsPerChat is how many guided reports one Telegram chat may file
+	// in a day (CONTRACT.md); past it the bot files nothing.
+	ReportsPerChat int `yaml:"reports_per_chat" env:"DUBAN_REPORTS_PER_CHAT"`
 }
 
 // Telegram modes.
@@ -149,6 +152,7 @@ func Default() Config {
 		ShutdownTimeout:     30 * time.Second,
 		ContactRetention:    3 * 365 * 24 * time.Hour,
 		SLAInterval:         10 * time.Minute,
+		ReportsPerChat:      10,
 	}
 }
 

@@ -65,6 +65,7 @@ func TestDefault_MatchesTheContract(t *testing.T) {
 		ShutdownTimeout:     30 * time.Second,
 		ContactRetention:    3 * 365 * 24 * time.Hour,
 		SLAInterval:         10 * time.Minute,
+		ReportsPerChat:      10,
 	}
 	if diff := cmp.Diff(want, Default(), cmpOpts); diff != "" {
 		t.Errorf("Default() (-want +got):\n%s", diff)

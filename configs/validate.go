@@ -19,6 +19,7 @@ import (
 // Limits of the values Validate accepts.
 const (
 	maxConcurrency       = 1000
+	maxReportsPerChat    = 1000
 	minReconcileInterval = 10 * time.Second
 	minBindCodeTTL       = time.Minute
 	maxBindCodeTTL       = 30 * 24 * time.Hour // a code is a key to someone's identity
@@ -195,6 +196,9 @@ func (c *Config) checkSchedule(p *problems) {
 }
 
 func (c *Config) checkRuntime(p *problems) {
+	if c.ReportsPerChat < 1 || c.ReportsPerChat > maxReportsPerChat {
+		p.add("DUBAN_REPORTS_PER_CHAT", "%d is out of range (want 1 to %d)", c.ReportsPerChat, maxReportsPerChat)
+	}
 	if c.Concurrency < 1 || c.Concurrency > maxConcurrency {
 		p.add("DUBAN_CONCURRENCY", "%d is out of range (want 1 to %d)", c.Concurrency, maxConcurrency)
 	}
