@@ -80,12 +80,9 @@ func (s *Slack) queueCommand(ctx context.Context, p *duban.Person, args []string
 	default:
 		return s.ephemeral(locale, "slack.help", nil)
 	}
-	if !scope.All {
-		if f.AgencyID != nil && *f.AgencyID != *scope.Agency {
-			return s.ephemeral(locale, "bot.not_yours", nil)
-		}
-		f.AgencyID = scope.Agency
-	}
+	// The rule book's scope, in the query: an agency's people list what
+	// has been assigned to their agency, now or before.
+	f.Scope = &scope
 	// One query a state: a list of every state would fill up with closed
 	// ones and hide the open.
 	var list []duban.Complaint

@@ -100,7 +100,7 @@ func TestSlackQueue_ListsWhatWasAskedForAndOnlyTheAgencysOwn(t *testing.T) {
 		{name: "a head sees the agency's", user: slHead, text: "queue", want: []string{"late", "onTime"}},
 		{name: "and its overdue", user: slHead, text: "queue overdue", want: []string{"late"}},
 		{name: "another agency's head sees its own", user: "UOTHERHEAD", text: "queue", want: []string{"sj"}},
-		{name: "but not another's", user: "UOTHERHEAD", text: "queue agency GA", answer: "bot.not_yours"},
+		{name: "but none of another's never assigned to it", user: "UOTHERHEAD", text: "queue agency GA", answer: "slack.c.queue_empty"},
 		{name: "a stranger", user: slStranger, text: "queue", answer: "bot.not_yours"},
 		{name: "an unknown agency", user: slSup, text: "queue agency XX", answer: "slack.c.no_agency"},
 		{name: "an unknown filter", user: slSup, text: "queue later", answer: "slack.help"},
