@@ -331,7 +331,7 @@ func TestEndToEnd_FlushedRedisStillFiresEachReminderOnce(t *testing.T) {
 // signature is refused and changes nothing.
 func TestEndToEnd_SlackCommandsAreVerified(t *testing.T) {
 	w := newWorld(t, backends[0], nil)
-	form := url.Values{"command": {"/duban"}, "text": {"hearing"}, "user_id": {slackSup}, "trigger_id": {"T1"}}.Encode()
+	form := url.Values{"command": {"/duban"}, "text": {"log call"}, "user_id": {slackSup}, "trigger_id": {"T1"}}.Encode()
 	req, _ := http.NewRequest("POST", "http://"+w.r.Addr()+"/slack/commands", strings.NewReader(form))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for k, v := range slackfake.Sign("wrong-secret", []byte(form), time.Now()) {
