@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		}
 	}()
 	var err error
-	if a.Store, err = storage.Open(ctx, cfg.DatabaseURL, storage.WithClock(a.Clock)); err != nil {
+	if a.Store, err = storage.Open(ctx, cfg.DatabaseURL.Reveal(), storage.WithClock(a.Clock)); err != nil {
 		return nil, err
 	}
 	if err := a.Store.Migrate(ctx); err != nil {
@@ -170,7 +170,7 @@ func (a *App) openRedis() error {
 		}
 		a.redisOpt = asynq.RedisClientOpt{Addr: a.mini.Addr()}
 	} else {
-		opt, err := asynq.ParseRedisURI(a.Cfg.RedisURL)
+		opt, err := asynq.ParseRedisURI(a.Cfg.RedisURL.Reveal())
 		if err != nil {
 			return fmt.Errorf("app: DUBAN_REDIS_URL: %w", err)
 		}
