@@ -35,7 +35,9 @@ func (e *env) hasAudit(action, target string) bool {
 	return false
 }
 
-func personPath(p *duban.Person, rest string) string { return fmt.Sprintf("/api/v1/people/%d%s", p.ID, rest) }
+func personPath(p *duban.Person, rest string) string {
+	return fmt.Sprintf("/api/v1/people/%d%s", p.ID, rest)
+}
 
 func TestPeople_OnlyAdminsGiveOrTakeRolesAndNobodyTheirOwn(t *testing.T) {
 	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))

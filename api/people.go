@@ -324,8 +324,8 @@ func (s *server) getPerson(w http.ResponseWriter, r *http.Request, a jobs.Actor)
 
 // patchPerson: PATCH /api/v1/people/{id}. Each kind of change asks the
 // rule book: details (duban.PersonEdit), roles (PersonRoles: admins only,
-// never one's own), chat addresses (PersonRebind: admins only; the person
-// is told on the old address), active (PersonDeactivate). Every
+// never one's own), chat addresses (PersonRebind: admins only; a notice
+// for the old address is planned), active (PersonDeactivate). Every
 // credential change is audited in the transaction that makes it.
 func (s *server) patchPerson(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
 	act := actorOf(a)
