@@ -36,7 +36,7 @@ type agencyCreate struct {
 
 // createAgency: POST /api/v1/agencies {code, name, parent?}.
 func (s *server) createAgency(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := require(a, duban.RoleStaff); err != nil {
+	if err := actorOf(a).Check(duban.AgencyManage, duban.Subject{}); err != nil {
 		return err
 	}
 	var req agencyCreate
@@ -99,7 +99,7 @@ type agencyPatch struct {
 
 // patchAgency: PATCH /api/v1/agencies/{code} {name?, parent?, active?}.
 func (s *server) patchAgency(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := require(a, duban.RoleStaff); err != nil {
+	if err := actorOf(a).Check(duban.AgencyManage, duban.Subject{}); err != nil {
 		return err
 	}
 	var req agencyPatch

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/cityhall/duban"
 )
@@ -41,6 +44,32 @@ func badField(field, format string, args ...any) *apiError {
 		details: []duban.FieldError{{Field: field, Message: msg}}}
 }
 
+// limitedError is a 429: a limit on a public door is used up until retry.
+type limitedError struct {
+	retry time.Duration
+	msg   string
+}
+
+func (e *limitedError) Error() string { return e.msg }
+
+// tooMany is a 429 whose Retry-After says when to come back.
+func tooMany(retry time.Duration, format string, args ...any) error {
+	return &limitedError{retry: retry, msg: fmt.Sprintf(format, args...)}
+}
+
+// setRetryAfter sets Retry-After, in whole seconds rounded up, on the
+// answer to a limitedError.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var le *limitedError
+	if errors.As(err, &le) {
+		secs := int64(math.Ceil(le.retry.Seconds()))
+		if secs < 1 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+}
+
 // notFound turns a storage ErrNotFound into a 404 naming what is missing;
 // any other error passes through unchanged.
 func notFound(err error, format string, args ...any) error {
@@ -66,12 +95,14 @@ func conflict(err error, format string, args ...any) error {
 // fail answers err. This is the one place where errors become statuses:
 // validation 422 with details, state 409 with allowed, not found 404,
 // forbidden 403, unauthorized 401, conflict 409, a body over its limit 413,
+// a used-up limit 429 with Retry-After,
 // and everything else 500 "internal error", logged and never echoed.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.classify(err)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="duban"`)
 	}
+	setRetryAfter(w, err)
 	if status == http.StatusInternalServerError {
 		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
@@ -84,8 +115,11 @@ func (s *server) classify(err error) (int, errorBody) {
 		ve  *duban.ValidationError
 		se  *duban.StateError
 		mbe *http.MaxBytesError
+		le  *limitedError
 	)
 	switch {
+	case errors.As(err, &le):
+		return http.StatusTooManyRequests, errorBody{Error: le.msg}
 	case errors.As(err, &ae):
 		return ae.status, errorBody{Error: ae.msg, Details: ae.details}
 	case errors.As(err, &mbe):

@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai on hosts without zoneinfo
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/api"
@@ -22,6 +23,7 @@ import (
 	"github.com/cityhall/duban/internal/testenv"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/notifier"
+	"github.com/cityhall/duban/ratelimit"
 	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
 )
@@ -36,7 +38,7 @@ func mustLoc(name string) *time.Location {
 	return l
 }
 
-const adminToken = "admin-secret-token"
+const adminToken = "admin-secret-token-0123456789abcdef"
 
 // syncBuffer is the console's output, written by asynq-free code only but
 // read by tests.
@@ -62,6 +64,8 @@ type env struct {
 	hs     *jobs.Hearings
 	cs     *jobs.Complaints
 	srv    *httptest.Server
+	deps   api.Deps
+	redis  testenv.Redis
 	ready  error
 	ga, sf *duban.Agency
 	head   *duban.Person
@@ -89,14 +93,18 @@ func newEnv(t *testing.T, store *storage.Store) *env {
 		Clock:  e.clock, Log: log, Metrics: outbox.Metrics}
 	e.cs = &jobs.Complaints{Store: store, Queue: queue, Outbox: outbox, T: i18n.MustNew(), Loc: sh,
 		Calendar: duban.NewCalendar(sh), Clock: e.clock, Log: log, Metrics: outbox.Metrics}
-	e.srv = httptest.NewServer(api.New(api.Deps{Store: store, Hearings: e.hs, Complaints: e.cs, Outbox: outbox, Clock: e.clock, Loc: sh,
-		AdminToken: adminToken, BindCodeTTL: time.Hour, TelegramBotUsername: "duban_bot",
+	e.redis = r
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	e.deps = api.Deps{Store: store, Hearings: e.hs, Complaints: e.cs, Outbox: outbox, Clock: e.clock, Loc: sh,
+		AdminToken: adminToken, BindCodeTTL: time.Hour, TelegramBotUsername: "duban_bot", Limiter: ratelimit.New(rdb),
 		Ready:   func(context.Context) error { return e.ready },
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "# metrics\n") }),
 		Routes: map[string]http.Handler{"POST /telegram/webhook": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusTeapot)
 		})},
-		Log: log}))
+		Log: log}
+	e.srv = httptest.NewServer(api.New(e.deps))
 	t.Cleanup(e.srv.Close)
 	e.ga = storagetest.Agency(t, store, "GA", "市公安局")
 	e.sf = storagetest.Agency(t, store, "SF", "市司法局")
@@ -105,6 +113,15 @@ func newEnv(t *testing.T, store *storage.Store) *env {
 	e.sup = storagetest.Person(t, store, duban.Person{Name: "赵监督", Roles: duban.Roles{duban.RoleSupervisor}})
 	e.handler = storagetest.Person(t, store, duban.Person{Name: "钱办理", AgencyID: &e.ga.ID, Roles: duban.Roles{duban.RoleHandler}})
 	return e
+}
+
+// reconfigure serves the API again with change made to its Deps.
+func (e *env) reconfigure(change func(*api.Deps)) {
+	e.t.Helper()
+	change(&e.deps)
+	e.srv.Close()
+	e.srv = httptest.NewServer(api.New(e.deps))
+	e.t.Cleanup(e.srv.Close)
 }
 
 // token returns a bearer token of p, made on first use.

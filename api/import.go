@@ -25,9 +25,9 @@ type importJSON struct {
 // field "file". All rows or none: a bad file answers 422 with every bad
 // row in details.
 func (s *server) importHearings(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	// The role is checked before reading ten megabytes.
-	if !can(a, duban.RoleStaff, duban.RoleSupervisor) {
-		return duban.ErrForbidden
+	// The rule book is asked before reading ten megabytes.
+	if err := actorOf(a).Check(duban.HearingImport, duban.Subject{}); err != nil {
+		return err
 	}
 	body, err := s.csvBody(w, r)
 	if err != nil {

@@ -78,6 +78,7 @@ func (s *server) open311Fail(w http.ResponseWriter, r *http.Request, err error) 
 		}
 		p = problem(status, "%s", body.Error)
 	}
+	setRetryAfter(w, err)
 	out := make([]open311ErrorJSON, 0, len(p.msgs))
 	for _, m := range p.msgs {
 		out = append(out, open311ErrorJSON{Code: p.status, Description: m})
@@ -112,8 +113,12 @@ func (s *server) open311Services(w http.ResponseWriter, r *http.Request) error {
 // open311Create: POST /open311/v2/requests.json → 201
 // [{"service_request_id": "XXXX-XXXX-XXXX", …}]. An Idempotency-Key (or
 // X-Idempotency-Key) header makes a retry of the same request answer the
-// first with 200.
+// first with 200. Each client address may post DUBAN_OPEN311_RATE; past
+// it, 429 with Retry-After.
 func (s *server) open311Create(w http.ResponseWriter, r *http.Request) error {
+	if err := s.limit(r.Context(), "open311:"+s.clientAddr(r), s.Open311Rate); err != nil {
+		return err
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {

@@ -108,8 +108,8 @@ func (s *server) open311List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := require(a, duban.RoleStaff, duban.RoleSupervisor); err != nil {
-		return err
+	if !actorOf(a).ScopeOf(duban.ComplaintRead).All {
+		return duban.ErrForbidden
 	}
 	f := storage.ComplaintFilter{Limit: 1000}
 	var from, to time.Time
@@ -231,15 +231,10 @@ func (s *server) open311Caller(r *http.Request) (jobs.Actor, error) {
 	if key == "" {
 		return jobs.Actor{}, duban.ErrForbidden
 	}
-	if s.AdminToken != "" && equalSecret(key, s.AdminToken) {
-		return jobs.Actor{Name: adminActor}, nil
-	}
-	p, err := s.Store.PersonByTokenHash(r.Context(), HashToken(key))
-	if errors.Is(err, duban.ErrNotFound) {
+	a, err := s.credential(r, key)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status == http.StatusUnauthorized {
 		return jobs.Actor{}, duban.ErrForbidden
 	}
-	if err != nil {
-		return jobs.Actor{}, err
-	}
-	return jobs.Actor{Person: p}, nil
+	return a, err
 }

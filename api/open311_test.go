@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/api"
+	"github.com/cityhall/duban/ratelimit"
 	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
 )
@@ -125,6 +128,7 @@ func TestOpen311_PostedRequestIsPublicWithoutTheReporter(t *testing.T) {
 
 func TestOpen311_BadRequestsAre400InTheSpecsErrorForm(t *testing.T) {
 	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	e.reconfigure(func(d *api.Deps) { d.Open311Rate = ratelimit.Rate{Limit: 1000, Window: time.Minute} }) // many bad posts from one address
 	without := func(keys ...string) url.Values {
 		v := request311()
 		for _, k := range keys {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -172,16 +173,34 @@ func (s *server) agencyRef(ctx context.Context, raw json.RawMessage) (*duban.Age
 	return ag, err
 }
 
-// mayManage: admins manage everyone, office staff everyone but admins (or
-// staff could make themselves admins through someone else's token).
-func mayManage(a jobs.Actor, target *duban.Person) error {
-	if isAdmin(a) {
-		return nil
+// officeRoles are the roles that carry the office's powers: only an
+// admin gives or takes them (duban.PersonRoles). The roles of an agency's
+// people (head, deputy, handler) carry no power over anyone else, so
+// office staff may give them to a person they add (README, "Who may do
+// what"); changing anyone's roles later is an admin's.
+var officeRoles = []duban.Role{duban.RoleStaff, duban.RoleSupervisor, duban.RoleAdmin}
+
+func holdsOfficeRole(rs duban.Roles) bool {
+	for _, r := range officeRoles {
+		if slices.Contains(rs, r) {
+			return true
+		}
 	}
-	if !can(a, duban.RoleStaff) || target.Has(duban.RoleAdmin) {
-		return duban.ErrForbidden
-	}
-	return nil
+	return false
+}
+
+func sameRoles(a, b duban.Roles) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}
+
+// chatsChanged reports which chat addresses of p and q differ.
+func chatsChanged(p, q *duban.Person) (telegram, slack bool) {
+	telegram = (p.TelegramChatID == nil) != (q.TelegramChatID == nil) ||
+		(p.TelegramChatID != nil && *p.TelegramChatID != *q.TelegramChatID)
+	return telegram, p.SlackUserID != q.SlackUserID
 }
 
 func personDetail(p *duban.Person) string {
@@ -189,8 +208,13 @@ func personDetail(p *duban.Person) string {
 }
 
 // createPerson: POST /api/v1/people.
+//
+// Office staff add people with no role or an agency's roles, and without
+// chat addresses (those come from the person's own /start CODE); an
+// office role or a chat address needs an admin.
 func (s *server) createPerson(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := require(a, duban.RoleStaff); err != nil {
+	act := actorOf(a)
+	if err := act.Check(duban.PersonAdd, duban.Subject{}); err != nil {
 		return err
 	}
 	var req personFields
@@ -211,8 +235,18 @@ func (s *server) createPerson(w http.ResponseWriter, r *http.Request, a jobs.Act
 	if _, err := s.apply(ctx, req, p); err != nil {
 		return err
 	}
-	if err := mayManage(a, p); err != nil {
+	if err := act.Check(duban.PersonAdd, duban.OfPerson(p)); err != nil {
 		return err
+	}
+	if holdsOfficeRole(p.Roles) {
+		if err := act.Check(duban.PersonRoles, duban.OfPerson(p)); err != nil {
+			return err
+		}
+	}
+	if p.Bound() {
+		if err := act.Check(duban.PersonRebind, duban.OfPerson(p)); err != nil {
+			return err
+		}
 	}
 	err := s.Store.InTx(ctx, func(tx *storage.Store) error {
 		if err := tx.CreatePerson(ctx, p); err != nil {
@@ -229,7 +263,7 @@ func (s *server) createPerson(w http.ResponseWriter, r *http.Request, a jobs.Act
 
 // listPeople: GET /api/v1/people?agency=&role=, for staff and supervisors.
 func (s *server) listPeople(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := require(a, duban.RoleStaff, duban.RoleSupervisor); err != nil {
+	if err := actorOf(a).Check(duban.PersonRead, duban.Subject{}); err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -281,16 +315,21 @@ func (s *server) getPerson(w http.ResponseWriter, r *http.Request, a jobs.Actor)
 	if err != nil {
 		return err
 	}
-	if !can(a, duban.RoleStaff, duban.RoleSupervisor) && a.Person.ID != p.ID {
-		return duban.ErrForbidden
+	if err := actorOf(a).Check(duban.PersonRead, duban.OfPerson(p)); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, s.personOut(p))
 	return nil
 }
 
-// patchPerson: PATCH /api/v1/people/{id}.
+// patchPerson: PATCH /api/v1/people/{id}. Each kind of change asks the
+// rule book: details (duban.PersonEdit), roles (PersonRoles: admins only,
+// never one's own), chat addresses (PersonRebind: admins only; a notice
+// for the old address is planned), active (PersonDeactivate). Every
+// credential change is audited in the transaction that makes it.
 func (s *server) patchPerson(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := require(a, duban.RoleStaff); err != nil {
+	act := actorOf(a)
+	if err := act.Check(duban.PersonEdit, duban.Subject{}); err != nil {
 		return err
 	}
 	var req personFields
@@ -301,7 +340,9 @@ func (s *server) patchPerson(w http.ResponseWriter, r *http.Request, a jobs.Acto
 	if err != nil {
 		return err
 	}
-	if err := mayManage(a, p); err != nil {
+	old := *p
+	old.Roles = slices.Clone(p.Roles)
+	if err := act.Check(duban.PersonEdit, duban.OfPerson(&old)); err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -309,33 +350,117 @@ func (s *server) patchPerson(w http.ResponseWriter, r *http.Request, a jobs.Acto
 	if err != nil {
 		return err
 	}
-	if err := mayManage(a, p); err != nil { // no granting admin either
-		return err
+	rolesChanged := !sameRoles(old.Roles, p.Roles)
+	if rolesChanged {
+		if err := act.Check(duban.PersonRoles, duban.OfPerson(&old)); err != nil {
+			return err
+		}
 	}
+	tgChanged, slackChanged := chatsChanged(&old, p)
+	if tgChanged || slackChanged {
+		if err := act.Check(duban.PersonRebind, duban.OfPerson(&old)); err != nil {
+			return err
+		}
+	}
+	if old.Active != p.Active {
+		if err := act.Check(duban.PersonDeactivate, duban.OfPerson(&old)); err != nil {
+			return err
+		}
+	}
+	var notices []*duban.Delivery
 	err = s.Store.InTx(ctx, func(tx *storage.Store) error {
 		if err := tx.UpdatePerson(ctx, p); err != nil {
 			return conflict(err, "the Telegram chat or Slack user is already bound to someone else")
 		}
-		return tx.Audit(ctx, a.String(), "person.update", fmt.Sprintf("person:%d", p.ID), "changed "+strings.Join(changed, ","))
+		target := fmt.Sprintf("person:%d", p.ID)
+		if err := tx.Audit(ctx, a.String(), "person.update", target, "changed "+strings.Join(changed, ",")); err != nil {
+			return err
+		}
+		if rolesChanged {
+			if err := tx.Audit(ctx, a.String(), "person.roles", target, fmt.Sprintf("from %q to %q", old.Roles.String(), p.Roles.String())); err != nil {
+				return err
+			}
+		}
+		for _, c := range []struct {
+			changed bool
+			channel duban.Channel
+			was     duban.Person // the person as reachable on the old address only
+		}{
+			{tgChanged, duban.ChannelTelegram, duban.Person{TelegramChatID: old.TelegramChatID}},
+			{slackChanged, duban.ChannelSlack, duban.Person{SlackUserID: old.SlackUserID}},
+		} {
+			if !c.changed {
+				continue
+			}
+			if err := tx.Audit(ctx, a.String(), "person.rebind", target, string(c.channel)); err != nil {
+				return err
+			}
+			if !c.was.Bound() {
+				continue // nothing was bound: nobody to warn
+			}
+			d, err := s.planRebindNotice(ctx, tx, &old, c.was, c.channel)
+			if err != nil {
+				return err
+			}
+			notices = append(notices, d)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if s.outbox != nil {
+		s.outbox.Enqueue(ctx, notices...)
 	}
 	writeJSON(w, http.StatusOK, s.personOut(p))
 	return nil
 }
 
+// msgRebind tells a person, on the address they had, that an admin
+// changed where their messages go.
+const msgRebind duban.MessageKind = "rebind"
+
+// planRebindNotice plans, in tx, the message telling p on their old
+// address on channel ch (was holds only that address) that an admin
+// changed it.
+func (s *server) planRebindNotice(ctx context.Context, tx *storage.Store, p *duban.Person, was duban.Person, ch duban.Channel) (*duban.Delivery, error) {
+	if s.outbox == nil {
+		return nil, nil
+	}
+	was.ID, was.Name, was.Locale, was.Active = p.ID, p.Name, p.Locale, true
+	msg := duban.Message{Kind: msgRebind, Ref: fmt.Sprintf("person:%d", p.ID),
+		Text: s.texts().T(p.Locale, "person.rebind", map[string]any{"Name": p.Name, "Channel": channelName(ch)})}
+	key := fmt.Sprintf("rebind:%d:%s:%d", p.ID, ch, s.Clock.Now().UnixNano())
+	return s.outbox.Plan(ctx, tx, &was, key, msg, nil, nil)
+}
+
+// channelName is a channel as people know it.
+func channelName(ch duban.Channel) string {
+	switch ch {
+	case duban.ChannelTelegram:
+		return "Telegram"
+	case duban.ChannelSlack:
+		return "Slack"
+	}
+	return string(ch)
+}
+
+// texts is the i18n bundle messages are rendered with.
+func (s *server) texts() jobs.Translator {
+	if s.Complaints != nil {
+		return s.Complaints.T
+	}
+	return s.Hearings.Render.T
+}
+
 // deletePerson: DELETE /api/v1/people/{id} deactivates: the person keeps
 // their history but receives nothing and their tokens stop working.
 func (s *server) deletePerson(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := require(a, duban.RoleStaff); err != nil {
-		return err
-	}
 	p, err := s.person(r)
 	if err != nil {
 		return err
 	}
-	if err := mayManage(a, p); err != nil {
+	if err := actorOf(a).Check(duban.PersonDeactivate, duban.OfPerson(p)); err != nil {
 		return err
 	}
 	ctx := r.Context()

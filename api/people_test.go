@@ -84,12 +84,14 @@ func TestPeople_CreateValidatesRolesAgencyAndLocale(t *testing.T) {
 	e.call("POST", "/api/v1/people", e.token(e.staff), map[string]any{"name": "甲", "roles": []string{"admin"}}).want(http.StatusForbidden)
 
 	byCode := e.call("POST", "/api/v1/people", e.token(e.staff), map[string]any{"name": "李副局长", "agency": "GA",
-		"roles": []string{"deputy", "handler"}, "telegram_chat_id": 4242, "email": "li@example.gov", "phone": "13800000000"}).want(http.StatusCreated).obj()
+		"roles": []string{"deputy", "handler"}, "email": "li@example.gov", "phone": "13800000000"}).want(http.StatusCreated).obj()
 	if byCode["agency"] != "GA" || byCode["locale"] != "zh-CN" || fmt.Sprint(byCode["roles"]) != "[deputy handler]" {
 		t.Errorf("created %v", byCode)
 	}
 	id := int64(byCode["id"].(float64))
-	p, err := e.store.PersonByID(e.ctx, id)
+	withChat := e.call("POST", "/api/v1/people", adminToken, map[string]any{"name": "周副局长", "agency": "GA",
+		"roles": []string{"deputy"}, "telegram_chat_id": 4242}).want(http.StatusCreated).obj()
+	p, err := e.store.PersonByID(e.ctx, int64(withChat["id"].(float64)))
 	if err != nil || p.TelegramUserID == nil || *p.TelegramUserID != 4242 {
 		t.Errorf("stored %+v, %v: want the Telegram user id of the private chat", p, err)
 	}
@@ -106,7 +108,7 @@ func TestPeople_CreateValidatesRolesAgencyAndLocale(t *testing.T) {
 			t.Errorf("audit holds personal data: %+v", en)
 		}
 	}
-	if len(entries) < 2 || entries[1].Actor != fmt.Sprintf("person:%d", e.staff.ID) || entries[1].Target != fmt.Sprintf("person:%d", id) {
+	if len(entries) < 3 || entries[2].Actor != fmt.Sprintf("person:%d", e.staff.ID) || entries[2].Target != fmt.Sprintf("person:%d", id) {
 		t.Errorf("audit %+v", entries)
 	}
 }
@@ -126,7 +128,7 @@ func TestPeople_ReadPatchAndDeactivate(t *testing.T) {
 	}
 	e.call("GET", "/api/v1/people?role=boss", e.token(e.sup), nil).want(http.StatusUnprocessableEntity)
 
-	patched := e.call("PATCH", headPath, e.token(e.staff), map[string]any{"name": "张局", "slack_user_id": "U1"}).want(http.StatusOK).obj()
+	patched := e.call("PATCH", headPath, adminToken, map[string]any{"name": "张局", "slack_user_id": "U1"}).want(http.StatusOK).obj()
 	if patched["name"] != "张局" || patched["slack_user_id"] != "U1" || patched["agency"] != "GA" {
 		t.Errorf("patched %v", patched)
 	}

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/ratelimit"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -31,6 +33,14 @@ type Deps struct {
 	Loc *time.Location
 	// AdminToken is the bootstrap admin's bearer token; empty: none.
 	AdminToken string
+	// Limiter keeps the counts of the limits on public doors (Open311
+	// posts, wrong tokens) where every replica shares them; nil: no limits.
+	Limiter Limiter
+	// Open311Rate is DUBAN_OPEN311_RATE; zero: 10 a minute.
+	Open311Rate ratelimit.Rate
+	// TrustedProxies are DUBAN_TRUSTED_PROXIES: peers whose
+	// X-Forwarded-For is believed for per-address limits.
+	TrustedProxies []netip.Prefix
 	// BindCodeTTL is how long a chat bind code stays valid.
 	BindCodeTTL time.Duration
 	// TelegramBotUsername builds bind links https://t.me/<name>?start=<code>;
@@ -46,6 +56,20 @@ type Deps struct {
 	Routes map[string]http.Handler
 	Log    *slog.Logger
 }
+
+// Limiter counts hits per key in windows shared by every replica
+// (ratelimit.Redis).
+type Limiter interface {
+	// Allow counts one hit of key and reports whether it is within limit
+	// hits in window; when not, retry is how long until it may be.
+	Allow(ctx context.Context, key string, limit int, window time.Duration) (ok bool, retry time.Duration, err error)
+	// Count returns the hits of key in its current window and how long the
+	// window has left, without counting one.
+	Count(ctx context.Context, key string) (n int, left time.Duration, err error)
+}
+
+// defaultOpen311Rate is DUBAN_OPEN311_RATE's default (CONTRACT.md).
+var defaultOpen311Rate = ratelimit.Rate{Limit: 10, Window: time.Minute}
 
 // readyTimeout bounds a readiness probe; orchestrators probe every few
 // seconds and a hung database must answer "not ready", not hang too.
@@ -79,6 +103,9 @@ func New(d Deps) http.Handler {
 	if s.BindCodeTTL <= 0 {
 		s.BindCodeTTL = defaultBindCodeTTL
 	}
+	if s.Open311Rate.Limit <= 0 || s.Open311Rate.Window <= 0 {
+		s.Open311Rate = defaultOpen311Rate
+	}
 	s.routes()
 	return s
 }
@@ -106,6 +133,8 @@ func (s *server) routes() {
 	s.handle("DELETE /api/v1/people/{id}", s.deletePerson)
 	s.handle("POST /api/v1/people/{id}/bind-code", s.createBindCode)
 	s.handle("POST /api/v1/people/{id}/tokens", s.createToken)
+	s.handle("GET /api/v1/people/{id}/tokens", s.listTokens)
+	s.handle("DELETE /api/v1/people/{id}/tokens/{token_id}", s.revokeToken)
 
 	s.handle("POST /api/v1/hearings", s.createHearing)
 	s.handle("GET /api/v1/hearings", s.listHearings)

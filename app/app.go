@@ -31,6 +31,7 @@ import (
 	"github.com/cityhall/duban/i18n"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/notifier"
+	"github.com/cityhall/duban/ratelimit"
 	"github.com/cityhall/duban/redact"
 	"github.com/cityhall/duban/storage"
 )
@@ -90,7 +91,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		}
 	}()
 	var err error
-	if a.Store, err = storage.Open(ctx, cfg.DatabaseURL, storage.WithClock(a.Clock)); err != nil {
+	if a.Store, err = storage.Open(ctx, cfg.DatabaseURL.Reveal(), storage.WithClock(a.Clock)); err != nil {
 		return nil, err
 	}
 	if err := a.Store.Migrate(ctx); err != nil {
@@ -153,6 +154,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	}
 	a.handler = api.New(api.Deps{Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, Outbox: a.Outbox, Clock: a.Clock, Loc: cfg.Location,
 		AdminToken: cfg.AdminToken.Reveal(), BindCodeTTL: cfg.BindCodeTTL, TelegramBotUsername: botName,
+		Limiter: ratelimit.New(a.rdb), Open311Rate: cfg.Open311Limit, TrustedProxies: cfg.Proxies,
 		Ready: a.Ready, Metrics: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}), Routes: routes,
 		Log: a.Log.With("component", "api")})
 	ok = true
@@ -170,7 +172,7 @@ func (a *App) openRedis() error {
 		}
 		a.redisOpt = asynq.RedisClientOpt{Addr: a.mini.Addr()}
 	} else {
-		opt, err := asynq.ParseRedisURI(a.Cfg.RedisURL)
+		opt, err := asynq.ParseRedisURI(a.Cfg.RedisURL.Reveal())
 		if err != nil {
 			return fmt.Errorf("app: DUBAN_REDIS_URL: %w", err)
 		}

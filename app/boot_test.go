@@ -38,10 +38,10 @@ func testConfig(t testing.TB, b backend, set func(*configs.Config)) configs.Conf
 	t.Helper()
 	cfg := configs.Default()
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.DatabaseURL = b.database(t)
-	cfg.RedisURL = b.redisURL(t)
+	cfg.DatabaseURL = configs.Secret(b.database(t))
+	cfg.RedisURL = configs.Secret(b.redisURL(t))
 	cfg.QuietHours = "off"
-	cfg.AdminToken = "test-admin-token"
+	cfg.AdminToken = "test-admin-token-0123456789abcdef"
 	cfg.ShutdownTimeout = 5 * time.Second
 	if set != nil {
 		set(&cfg)

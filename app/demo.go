@@ -18,8 +18,10 @@ import (
 // DemoConfig turns a configuration into the demo's: the console channel
 // on, no quiet hours, and offsets of minutes, so a newcomer watches a
 // notice, reminders, an escalation and an outcome request go by within
-// five minutes.
-func DemoConfig(cfg configs.Config) (configs.Config, error) {
+// five minutes. Without DUBAN_ADMIN_TOKEN it makes an admin token and
+// returns it as generated, for SeedDemo to print; an operator's own token
+// is never printed (generated is "").
+func DemoConfig(cfg configs.Config) (_ configs.Config, generated string, err error) {
 	cfg.Console = true
 	cfg.QuietHours = "off"
 	cfg.ReminderOffsets = []time.Duration{2 * time.Minute, time.Minute}
@@ -27,17 +29,20 @@ func DemoConfig(cfg configs.Config) (configs.Config, error) {
 	cfg.OutcomeAfter = 30 * time.Second
 	cfg.ReconcileInterval = 30 * time.Second
 	if cfg.AdminToken == "" {
-		b := make([]byte, 16)
+		b := make([]byte, 32)
 		_, _ = rand.Read(b)
-		cfg.AdminToken = configs.Secret("demo-" + hex.EncodeToString(b))
+		generated = "demo-" + hex.EncodeToString(b)
+		cfg.AdminToken = configs.Secret(generated)
 	}
-	return cfg, cfg.Validate()
+	return cfg, generated, cfg.Validate()
 }
 
 // SeedDemo creates the demo's agencies and people when missing, and two
 // fresh hearings three minutes ahead: one whose head has confirmed, one
-// with co-defendants whose head has not answered (and is escalated).
-func SeedDemo(ctx context.Context, a *App) error {
+// with co-defendants whose head has not answered (and is escalated). Its
+// "demo seeded" line shows adminToken only when DemoConfig generated it
+// (adminToken non-empty).
+func SeedDemo(ctx context.Context, a *App, adminToken string) error {
 	agencies := []duban.Agency{
 		{Code: "DEMO-GA", Name: "市公安局"},
 		{Code: "DEMO-SJ", Name: "市市场监督管理局"},
@@ -94,8 +99,11 @@ func SeedDemo(ctx context.Context, a *App) error {
 	if err := seedDemoComplaints(ctx, a); err != nil {
 		return err
 	}
-	a.Log.Info("demo seeded: watch the console", slog.Time("hearings_start", start),
-		slog.String("api", "http://"+a.Cfg.HTTPAddr), slog.String("admin_token", a.Cfg.AdminToken.Reveal()))
+	attrs := []any{slog.Time("hearings_start", start), slog.String("api", "http://"+a.Cfg.HTTPAddr)}
+	if adminToken != "" {
+		attrs = append(attrs, slog.String("admin_token", adminToken))
+	}
+	a.Log.Info("demo seeded: watch the console", attrs...)
 	return nil
 }
 

@@ -25,7 +25,7 @@ const signingSecret = "e2e-signing-secret"
 // call makes an API request as the admin and decodes the JSON answer.
 func call(t *testing.T, r *running, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	return callWith(t, r, "test-admin-token", method, path, body)
+	return callWith(t, r, "test-admin-token-0123456789abcdef", method, path, body)
 }
 
 // callWith makes an API request with a bearer token.

@@ -4,6 +4,7 @@
 package configs
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	_ "time/tzdata" // Courts keep local time; hosts without zoneinfo must still load Asia/Shanghai.
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/ratelimit"
 )
 
 // Config is every setting of the hub. Each key is one line: its YAML name in
@@ -20,17 +22,30 @@ import (
 type Config struct {
 	// HTTPAddr is the listen address of the API, the webhooks and /metrics.
 	HTTPAddr string `yaml:"http_addr" env:"DUBAN_HTTP_ADDR"`
-	// DatabaseURL is postgres://…, postgresql://… or sqlite:PATH.
-	DatabaseURL string `yaml:"database_url" env:"DUBAN_DATABASE_URL"`
+	// DatabaseURL is postgres://…, postgresql://… or sqlite:PATH; a secret,
+	// since a PostgreSQL URL carries a password.
+	DatabaseURL Secret `yaml:"database_url" env:"DUBAN_DATABASE_URL"`
 	// RedisURL is redis://… or rediss://…; empty runs an in-process Redis.
-	RedisURL string `yaml:"redis_url" env:"DUBAN_REDIS_URL"`
+	// A secret, since it may carry a password.
+	RedisURL Secret `yaml:"redis_url" env:"DUBAN_REDIS_URL"`
 	// Timezone is the IANA name of the local time of courts and offices.
 	Timezone string `yaml:"timezone" env:"DUBAN_TIMEZONE"`
 	// Location is Timezone loaded; set by Default and Validate.
 	Location *time.Location `yaml:"-"`
-	// AdminToken is the bearer token of a bootstrap admin; empty closes the API
-	// to everyone without a personal token.
+	// AdminToken is the bearer token of a bootstrap admin, at least
+	// MinAdminTokenLen characters; empty closes the API to everyone without
+	// a personal token.
 	AdminToken Secret `yaml:"admin_token" env:"DUBAN_ADMIN_TOKEN"`
+	// TrustedProxies are CIDRs (comma-separated) of reverse proxies whose
+	// X-Forwarded-For is believed for per-address limits.
+	TrustedProxies string `yaml:"trusted_proxies" env:"DUBAN_TRUSTED_PROXIES"`
+	// Proxies is TrustedProxies parsed; set by Validate.
+	Proxies []netip.Prefix `yaml:"-"`
+	// Open311Rate is how many Open311 posts one client address may make,
+	// as N/s, N/m, N/h or N/DURATION.
+	Open311Rate string `yaml:"open311_rate" env:"DUBAN_OPEN311_RATE"`
+	// Open311Limit is Open311Rate parsed; set by Default and Validate.
+	Open311Limit ratelimit.Rate `yaml:"-"`
 
 	// TelegramToken is the bot token; empty turns Telegram off.
 	TelegramToken Secret `yaml:"telegram_token" env:"DUBAN_TELEGRAM_TOKEN"`
@@ -150,6 +165,8 @@ func Default() Config {
 		LogLevel:            "info",
 		LogFormat:           "text",
 		ShutdownTimeout:     30 * time.Second,
+		Open311Rate:         "10/m",
+		Open311Limit:        ratelimit.Rate{Limit: 10, Window: time.Minute},
 		ContactRetention:    3 * 365 * 24 * time.Hour,
 		SLAInterval:         10 * time.Minute,
 		ReportsPerChat:      10,
@@ -183,7 +200,7 @@ func (c Config) Policy() duban.Policy {
 // PostgreSQL. Both sqlite:PATH and sqlite://PATH are read, so
 // sqlite:///var/lib/duban.db is the absolute /var/lib/duban.db.
 func (c Config) SQLitePath() (string, bool) {
-	rest, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:")
+	rest, ok := strings.CutPrefix(c.DatabaseURL.Reveal(), "sqlite:")
 	if !ok {
 		return "", false
 	}

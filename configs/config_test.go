@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/ratelimit"
 )
 
 // cmpOpts compares locations by name: time.Location has only unexported
@@ -66,6 +67,8 @@ func TestDefault_MatchesTheContract(t *testing.T) {
 		ContactRetention:    3 * 365 * 24 * time.Hour,
 		SLAInterval:         10 * time.Minute,
 		ReportsPerChat:      10,
+		Open311Rate:         "10/m",
+		Open311Limit:        ratelimit.Rate{Limit: 10, Window: time.Minute},
 	}
 	if diff := cmp.Diff(want, Default(), cmpOpts); diff != "" {
 		t.Errorf("Default() (-want +got):\n%s", diff)
@@ -105,14 +108,14 @@ reminder_offsets: "24h, 2h"
 escalate_before: 12h
 console: true
 concurrency: 5
-admin_token: from-yaml
+admin_token: from-yaml-0123456789abcdef0123456789abcdef
 telegram_token: from-yaml
 `)
 	got, err := Load(path, env(map[string]string{
 		"DUBAN_HTTP_ADDR":        ":9100",
 		"DUBAN_REMINDER_OFFSETS": "2h,72h",
 		"DUBAN_LOG_FORMAT":       "json",
-		"DUBAN_ADMIN_TOKEN":      "from-env",
+		"DUBAN_ADMIN_TOKEN":      "from-env-0123456789abcdef0123456789abcdef",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +130,7 @@ telegram_token: from-yaml
 	want.Console = true
 	want.Concurrency = 5
 	want.LogFormat = "json"
-	want.AdminToken = "from-env"
+	want.AdminToken = "from-env-0123456789abcdef0123456789abcdef"
 	want.TelegramToken = "from-yaml"
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 		t.Errorf("Load (-want +got):\n%s", diff)
@@ -193,14 +196,21 @@ func TestLoad_EverySecretFromFile(t *testing.T) {
 			continue
 		}
 		value := "s3cr3t_" + k.yaml
-		if k.env == "DUBAN_SLACK_APP_TOKEN" {
+		switch k.env {
+		case "DUBAN_SLACK_APP_TOKEN":
 			value = "xapp-1-" + k.yaml
+		case "DUBAN_ADMIN_TOKEN":
+			value = "s3cr3t_" + k.yaml + "_0123456789abcdef0123456789"
+		case "DUBAN_DATABASE_URL":
+			value = "postgres://duban:s3cr3t@db:5432/duban"
+		case "DUBAN_REDIS_URL":
+			value = "redis://:s3cr3t@redis:6379/0"
 		}
 		want[k.env] = value
 		vars[k.env+"_FILE"] = writeFile(t, k.yaml, value+"\n")
 	}
-	if len(want) != 7 {
-		t.Errorf("%d secrets, want 7", len(want))
+	if len(want) != 9 {
+		t.Errorf("%d secrets, want 9", len(want))
 	}
 	got, err := Load("", env(vars))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -12,8 +13,10 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/ratelimit"
 )
 
 // Limits of the values Validate accepts.
@@ -23,6 +26,10 @@ const (
 	minReconcileInterval = 10 * time.Second
 	minBindCodeTTL       = time.Minute
 	maxBindCodeTTL       = 30 * 24 * time.Hour // a code is a key to someone's identity
+	// MinAdminTokenLen is the shortest DUBAN_ADMIN_TOKEN accepted: the
+	// bootstrap admin may do everything, so its token must not be
+	// guessable (32 random characters are far beyond any search).
+	MinAdminTokenLen = 32
 )
 
 // webhookSecretRE is Telegram's rule for secret_token.
@@ -55,7 +62,7 @@ func (c *Config) checkServer(p *problems) {
 	}
 
 	const wantDB = "want postgres://user:password@host:5432/duban or sqlite:data/duban.db"
-	switch db := c.DatabaseURL; {
+	switch db := c.DatabaseURL.Reveal(); {
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
 		if _, err := url.Parse(db); err != nil {
 			p.add("DUBAN_DATABASE_URL", "not a valid URL (percent-encode special characters in the password)")
@@ -71,15 +78,41 @@ func (c *Config) checkServer(p *problems) {
 	}
 
 	if c.RedisURL != "" {
-		u, err := url.Parse(c.RedisURL)
+		u, err := url.Parse(c.RedisURL.Reveal())
 		switch {
 		case err != nil:
 			p.add("DUBAN_REDIS_URL", "not a valid URL (percent-encode special characters in the password)")
 		case u.Scheme != "redis" && u.Scheme != "rediss":
-			p.add("DUBAN_REDIS_URL", "%s is not supported (want redis://host:6379/0 or rediss://…, or empty for in-process)", describeScheme(c.RedisURL))
+			p.add("DUBAN_REDIS_URL", "%s is not supported (want redis://host:6379/0 or rediss://…, or empty for in-process)", describeScheme(c.RedisURL.Reveal()))
 		case u.Host == "":
 			p.add("DUBAN_REDIS_URL", "has no host (want redis://host:6379/0)")
 		}
+	}
+
+	if n := utf8.RuneCountInString(c.AdminToken.Reveal()); n > 0 && n < MinAdminTokenLen &&
+		!strings.ContainsFunc(c.AdminToken.Reveal(), unicode.IsSpace) { // checkSecrets says what is wrong then
+		p.add("DUBAN_ADMIN_TOKEN", "%d characters is too short (want at least %d, e.g. from openssl rand -hex 32)", n, MinAdminTokenLen)
+	}
+	c.Proxies = nil
+	for _, raw := range strings.Split(c.TrustedProxies, ",") {
+		if raw = strings.TrimSpace(raw); raw == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(raw)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(raw)
+			if aerr != nil {
+				p.add("DUBAN_TRUSTED_PROXIES", "%q is not a CIDR like 10.0.0.0/8 or an address", raw)
+				continue
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.Proxies = append(c.Proxies, pfx.Masked())
+	}
+	if r, err := ratelimit.ParseRate(c.Open311Rate); err != nil {
+		p.add("DUBAN_OPEN311_RATE", "%v", err)
+	} else {
+		c.Open311Limit = r
 	}
 
 	loc := time.UTC

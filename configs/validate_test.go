@@ -2,6 +2,11 @@ package configs
 
 import (
 	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/ratelimit"
 )
 
 func TestLoad_BadValueIsOneLineNamingTheKey(t *testing.T) {
@@ -82,6 +88,14 @@ func TestLoad_BadValueIsOneLineNamingTheKey(t *testing.T) {
 			"DUBAN_PUBLIC_URL: want an http:// or https:// URL, like https://duban.example.gov.cn", ""},
 		{"shutdown timeout", map[string]string{"DUBAN_SHUTDOWN_TIMEOUT": "-1s"},
 			"DUBAN_SHUTDOWN_TIMEOUT: -1s is not positive", ""},
+		{"admin token too short", map[string]string{"DUBAN_ADMIN_TOKEN": "admin123"},
+			"DUBAN_ADMIN_TOKEN: 8 characters is too short (want at least 32, e.g. from openssl rand -hex 32)", "admin123"},
+		{"trusted proxy not a CIDR", map[string]string{"DUBAN_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"},
+			`DUBAN_TRUSTED_PROXIES: "proxy.local" is not a CIDR like 10.0.0.0/8 or an address`, ""},
+		{"open311 rate without window", map[string]string{"DUBAN_OPEN311_RATE": "10"},
+			`DUBAN_OPEN311_RATE: "10" is not N/window (want like 10/m)`, ""},
+		{"open311 rate of nothing", map[string]string{"DUBAN_OPEN311_RATE": "0/m"},
+			`DUBAN_OPEN311_RATE: "0/m": "0" is not a positive whole number (want like 10/m)`, ""},
 		{"secret with a pasted space", map[string]string{"DUBAN_ADMIN_TOKEN": "abc def"},
 			"DUBAN_ADMIN_TOKEN: holds a space or line break (pasted with the value?)", "abc def"},
 	}
@@ -186,4 +200,40 @@ func FuzzLoadYAML(f *testing.F) {
 			t.Errorf("error spans lines: %q", err)
 		}
 	})
+}
+
+func TestLoad_TrustedProxiesAndOpen311Rate(t *testing.T) {
+	got, err := Load("", env(map[string]string{"DUBAN_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7 ,fd00::/8", "DUBAN_OPEN311_RATE": "30/10m",
+		"DUBAN_ADMIN_TOKEN": strings.Repeat("x", MinAdminTokenLen)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("fd00::/8")}
+	if !slices.Equal(got.Proxies, want) {
+		t.Errorf("Proxies = %v, want %v", got.Proxies, want)
+	}
+	if got.Open311Limit != (ratelimit.Rate{Limit: 30, Window: 10 * time.Minute}) {
+		t.Errorf("Open311Limit = %v", got.Open311Limit)
+	}
+}
+
+func TestLoad_DatabaseAndRedisURLsAreSecrets(t *testing.T) {
+	dir := t.TempDir()
+	db, rd := filepath.Join(dir, "db"), filepath.Join(dir, "redis")
+	if err := os.WriteFile(db, []byte("postgres://duban:pa55word@db/duban\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rd, []byte("redis://:pa55word@redis:6379/0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load("", env(map[string]string{"DUBAN_DATABASE_URL_FILE": db, "DUBAN_REDIS_URL_FILE": rd}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DatabaseURL.Reveal() != "postgres://duban:pa55word@db/duban" || got.RedisURL.Reveal() != "redis://:pa55word@redis:6379/0" {
+		t.Errorf("read %q and %q", got.DatabaseURL.Reveal(), got.RedisURL.Reveal())
+	}
+	if s := fmt.Sprintf("%v %+v", got, got); strings.Contains(s, "pa55word") {
+		t.Errorf("a printed Config shows the password: %s", s)
+	}
 }

@@ -171,22 +171,77 @@ func (s *Store) UseBindCode(ctx context.Context, code string, now time.Time) (in
 	return personID, nil
 }
 
-// CreateToken stores the hash of a personal API token.
+// APIToken is a personal API token as its owner and admins see it: never
+// its secret, which is shown once when minted and kept only as a hash.
+type APIToken struct {
+	ID         int64      `db:"id"`
+	PersonID   int64      `db:"person_id"`
+	Name       string     `db:"name"`
+	CreatedAt  time.Time  `db:"created_at"`
+	ExpiresAt  *time.Time `db:"expires_at"`
+	LastUsedAt *time.Time `db:"last_used_at"`
+}
+
+const tokenCols = `id, person_id, name, created_at, expires_at, last_used_at`
+
+// CreateToken stores the hash of a personal API token without a name or
+// an expiry.
 func (s *Store) CreateToken(ctx context.Context, personID int64, hash string) error {
-	if _, err := s.insert(ctx, `INSERT INTO api_tokens (person_id, token_hash, created_at) VALUES (?, ?, ?)`,
-		personID, hash, s.now()); err != nil {
+	return s.AddToken(ctx, &APIToken{PersonID: personID}, hash)
+}
+
+// AddToken stores the hash of a personal API token with t's name and
+// expiry, and sets t's id and creation time. A hash already there is
+// ErrConflict.
+func (s *Store) AddToken(ctx context.Context, t *APIToken, hash string) error {
+	now := s.now()
+	id, err := s.insert(ctx, `INSERT INTO api_tokens (person_id, token_hash, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		t.PersonID, hash, t.Name, now, tsp(t.ExpiresAt))
+	if err != nil {
 		return fmt.Errorf("create token: %w", err)
+	}
+	t.ID, t.CreatedAt, t.ExpiresAt = id, now, tsp(t.ExpiresAt)
+	return nil
+}
+
+// Tokens lists a person's tokens, oldest first.
+func (s *Store) Tokens(ctx context.Context, personID int64) ([]APIToken, error) {
+	out := []APIToken{}
+	if err := s.sel(ctx, &out, `SELECT `+tokenCols+` FROM api_tokens WHERE person_id = ? ORDER BY id`, personID); err != nil {
+		return nil, fmt.Errorf("tokens of person %d: %w", personID, err)
+	}
+	return out, nil
+}
+
+// RevokeToken deletes token id of a person; a token of someone else, or
+// none, is ErrNotFound.
+func (s *Store) RevokeToken(ctx context.Context, personID, id int64) error {
+	n, err := s.exec(ctx, `DELETE FROM api_tokens WHERE id = ? AND person_id = ?`, id, personID)
+	if err != nil {
+		return fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("token %d of person %d: %w", id, personID, duban.ErrNotFound)
 	}
 	return nil
 }
 
-// PersonByTokenHash finds the active owner of a token.
-func (s *Store) PersonByTokenHash(ctx context.Context, hash string) (*duban.Person, error) {
+// tokenTouchEvery spares a write per request: the last use is kept to the
+// minute.
+const tokenTouchEvery = time.Minute
+
+// PersonByTokenHash finds the active owner of a token not expired at now,
+// and records the token's use at now.
+func (s *Store) PersonByTokenHash(ctx context.Context, hash string, now time.Time) (*duban.Person, error) {
 	var p duban.Person
 	err := s.get(ctx, &p, `SELECT `+personCols+personFrom+`JOIN api_tokens t ON t.person_id = p.id
-		WHERE t.token_hash = ? AND p.active = ?`, hash, true)
+		WHERE t.token_hash = ? AND p.active = ? AND (t.expires_at IS NULL OR t.expires_at > ?)`, hash, true, ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("person by token: %w", err)
+	}
+	if _, err := s.exec(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+		ts(now), hash, ts(now.Add(-tokenTouchEvery))); err != nil {
+		return nil, fmt.Errorf("token used: %w", err)
 	}
 	return &p, nil
 }

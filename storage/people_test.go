@@ -157,7 +157,7 @@ func TestPeople_LookupsIgnoreInactivePeople(t *testing.T) {
 			"by telegram user": func() error { _, err := s.PersonByTelegramUser(ctx, 99); return err },
 			"by slack user":    func() error { _, err := s.PersonBySlackUser(ctx, "URET"); return err },
 			"by name":          func() error { _, err := s.PersonByNameInAgency(ctx, ga.ID, "退休局长"); return err },
-			"by token":         func() error { _, err := s.PersonByTokenHash(ctx, "hash-retired"); return err },
+			"by token":         func() error { _, err := s.PersonByTokenHash(ctx, "hash-retired", t0); return err },
 		} {
 			mustIs(t, call(), duban.ErrNotFound, "inactive person "+name)
 		}
@@ -223,18 +223,60 @@ func TestPeople_TokenFindsItsActiveOwner(t *testing.T) {
 		ctx := t.Context()
 		p := newPerson(t, s, "王科员", newAgency(t, s, "GA"), duban.RoleHandler)
 		must(t, s.CreateToken(ctx, p.ID, "sha256:abc"))
-		got, err := s.PersonByTokenHash(ctx, "sha256:abc")
+		got, err := s.PersonByTokenHash(ctx, "sha256:abc", t0)
 		must(t, err)
 		if got.ID != p.ID || got.AgencyCode != "GA" {
 			t.Fatalf("token owner = %+v, want %d of GA", got, p.ID)
 		}
 		mustIs(t, s.CreateToken(ctx, p.ID, "sha256:abc"), duban.ErrConflict, "same hash twice")
-		_, err = s.PersonByTokenHash(ctx, "sha256:unknown")
+		_, err = s.PersonByTokenHash(ctx, "sha256:unknown", t0)
 		mustIs(t, err, duban.ErrNotFound, "unknown token")
 
 		p.Active = false
 		must(t, s.UpdatePerson(ctx, p))
-		_, err = s.PersonByTokenHash(ctx, "sha256:abc")
+		_, err = s.PersonByTokenHash(ctx, "sha256:abc", t0)
 		mustIs(t, err, duban.ErrNotFound, "token of an inactive person")
 	})
+}
+
+func TestPeople_TokensNamedExpiringListedAndRevoked(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := t.Context()
+		p := newPerson(t, s, "王科员", nil, duban.RoleStaff)
+		other := newPerson(t, s, "李科员", nil, duban.RoleStaff)
+		exp := t0.Add(time.Hour)
+		laptop := &storage.APIToken{PersonID: p.ID, Name: "laptop", ExpiresAt: &exp}
+		must(t, s.AddToken(ctx, laptop, "hash-laptop"))
+		must(t, s.CreateToken(ctx, p.ID, "hash-script"))
+		must(t, s.CreateToken(ctx, other.ID, "hash-other"))
+
+		got, err := s.PersonByTokenHash(ctx, "hash-laptop", t0.Add(59*time.Minute))
+		must(t, err)
+		if got.ID != p.ID {
+			t.Fatalf("owner %d, want %d", got.ID, p.ID)
+		}
+		_, err = s.PersonByTokenHash(ctx, "hash-laptop", exp)
+		mustIs(t, err, duban.ErrNotFound, "token at its expiry")
+
+		list, err := s.Tokens(ctx, p.ID)
+		must(t, err)
+		if len(list) != 2 || list[0].Name != "laptop" || list[0].ExpiresAt == nil || !list[0].ExpiresAt.Equal(exp) ||
+			list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(t0.Add(59*time.Minute)) || list[1].LastUsedAt != nil {
+			t.Fatalf("tokens = %+v", list)
+		}
+
+		mustIs(t, s.RevokeToken(ctx, p.ID, ids(mustTokens(t, s, other.ID), func(x storage.APIToken) int64 { return x.ID })[0]),
+			duban.ErrNotFound, "revoking someone else's token through another person")
+		must(t, s.RevokeToken(ctx, p.ID, list[1].ID))
+		_, err = s.PersonByTokenHash(ctx, "hash-script", t0)
+		mustIs(t, err, duban.ErrNotFound, "revoked token")
+		mustIs(t, s.RevokeToken(ctx, p.ID, list[1].ID), duban.ErrNotFound, "revoked twice")
+	})
+}
+
+func mustTokens(t *testing.T, s *storage.Store, personID int64) []storage.APIToken {
+	t.Helper()
+	list, err := s.Tokens(t.Context(), personID)
+	must(t, err)
+	return list
 }

@@ -66,11 +66,12 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 	if err != nil {
 		return err
 	}
+	demoToken := ""
 	if *demo {
 		if cmd != "serve" {
 			return errors.New("--demo is for serve")
 		}
-		if cfg, err = app.DemoConfig(cfg); err != nil {
+		if cfg, demoToken, err = app.DemoConfig(cfg); err != nil {
 			return err
 		}
 	}
@@ -81,7 +82,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 			return err
 		}
 		if *demo {
-			if err := app.SeedDemo(ctx, a); err != nil {
+			if err := app.SeedDemo(ctx, a, demoToken); err != nil {
 				a.Close()
 				return err
 			}
