@@ -68,6 +68,12 @@ func (a Actor) agencyOf() *int64 {
 	return nil
 }
 
+// Office reports whether r holds a role with the office's powers (staff,
+// supervisor, admin): only an admin gives those.
+func (r Roles) Office() bool {
+	return slices.ContainsFunc(r, func(x Role) bool { return x == RoleStaff || x == RoleSupervisor || x == RoleAdmin })
+}
+
 // Do is something an actor may ask to do to a thing.
 type Do string
 
@@ -213,7 +219,14 @@ func (a Actor) May(d Do, s Subject) bool {
 
 	case PersonRead:
 		return a.office() || a.self(s)
-	case PersonAdd, PersonEdit, PersonDeactivate:
+	case PersonAdd:
+		// The office adds agencies' people; whoever holds an office role
+		// (staff, supervisor, admin) is given it by an admin.
+		if a.admin() {
+			return true
+		}
+		return a.holds(RoleStaff) && (s.Person == nil || !s.Person.Roles.Office())
+	case PersonEdit, PersonDeactivate:
 		// The office keeps people's details, but not an admin's.
 		if a.admin() {
 			return true

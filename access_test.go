@@ -42,7 +42,7 @@ var wantMatrix = map[Do][7]string{
 	"delivery.resend":       {"yes", "—", "—", "—", "—", "yes", "yes"},
 	"report.read":           {"yes", "yes", "yes", "yes", "yes", "yes", "yes"},
 	"person.read":           {"yes", "yes", "themself", "themself", "themself", "yes", "yes"},
-	"person.add":            {"themself; another, chat not bound; another, chat bound", "—", "—", "—", "—", "yes", "yes"},
+	"person.add":            {"another, chat not bound; another, chat bound", "—", "—", "—", "—", "yes", "yes"},
 	"person.edit":           {"themself; another, chat not bound; another, chat bound", "—", "—", "—", "—", "yes", "yes"},
 	"person.deactivate":     {"themself; another, chat not bound; another, chat bound", "—", "—", "—", "—", "yes", "yes"},
 	"person.roles":          {"—", "—", "—", "—", "—", "another, chat not bound; another, chat bound; an admin", "yes"},

@@ -133,31 +133,6 @@ func newBindCode() (string, error) {
 	return string(b), nil
 }
 
-// can reports whether a holds any of roles: system actors and admins always;
-// with no roles given, admins only. It serves the handlers of hearings and
-// complaints until they ask the rule book (duban.Actor.Check) instead.
-func can(a jobs.Actor, roles ...duban.Role) bool {
-	return a.Person == nil || a.Person.Can(roles...)
-}
-
-// require answers 403 unless a holds one of roles; see can.
-func require(a jobs.Actor, roles ...duban.Role) error {
-	if !can(a, roles...) {
-		return duban.ErrForbidden
-	}
-	return nil
-}
-
-// agencyScope is the agency whose hearings a is limited to: heads,
-// deputies and handlers who are not office staff, supervisors or admins see
-// only their own agency's. limited false: a sees everything.
-func agencyScope(a jobs.Actor) (agencyID *int64, limited bool) {
-	if can(a, duban.RoleStaff, duban.RoleSupervisor) {
-		return nil, false
-	}
-	return a.Person.AgencyID, true
-}
-
 // clientAddr is the address a request comes from, for per-address limits:
 // the peer, or, when the peer is a trusted proxy, the nearest address in
 // X-Forwarded-For that is not one (read from the right, since a client

@@ -173,22 +173,6 @@ func (s *server) agencyRef(ctx context.Context, raw json.RawMessage) (*duban.Age
 	return ag, err
 }
 
-// officeRoles are the roles that carry the office's powers: only an
-// admin gives or takes them (duban.PersonRoles). The roles of an agency's
-// people (head, deputy, handler) carry no power over anyone else, so
-// office staff may give them to a person they add (README, "Who may do
-// what"); changing anyone's roles later is an admin's.
-var officeRoles = []duban.Role{duban.RoleStaff, duban.RoleSupervisor, duban.RoleAdmin}
-
-func holdsOfficeRole(rs duban.Roles) bool {
-	for _, r := range officeRoles {
-		if slices.Contains(rs, r) {
-			return true
-		}
-	}
-	return false
-}
-
 func sameRoles(a, b duban.Roles) bool {
 	x, y := slices.Clone(a), slices.Clone(b)
 	slices.Sort(x)
@@ -238,7 +222,7 @@ func (s *server) createPerson(w http.ResponseWriter, r *http.Request, a jobs.Act
 	if err := act.Check(duban.PersonAdd, duban.OfPerson(p)); err != nil {
 		return err
 	}
-	if holdsOfficeRole(p.Roles) {
+	if p.Roles.Office() {
 		if err := act.Check(duban.PersonRoles, duban.OfPerson(p)); err != nil {
 			return err
 		}
