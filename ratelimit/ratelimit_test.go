@@ -102,3 +102,23 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRate: DUBAN_OPEN311_RATE is outside input; what parses is usable
+// and reads back the same.
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"10/m", "5/s", "100/h", "3/30s", "0/m", "x/y", "/", "10/-1s", "9999999999999999999/m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ratelimit.ParseRate(s)
+		if err != nil {
+			return
+		}
+		if r.Limit < 1 || r.Window < time.Second {
+			t.Fatalf("ParseRate(%q) = %v: not a usable rate", s, r)
+		}
+		if back, err := ratelimit.ParseRate(r.String()); err != nil || back != r {
+			t.Fatalf("ParseRate(%q) = %v, which reads back as %v, %v", s, r, back, err)
+		}
+	})
+}
