@@ -63,6 +63,10 @@ type Message struct {
 	Ref     string      `json:"ref"` // case number or complaint id
 	Text    string      `json:"text"`
 	Buttons [][]Button  `json:"buttons,omitempty"`
+	// To, when set, is the address the message was planned for, kept
+	// instead of the person's current one: a notice that a chat was
+	// re-bound goes to the chat it was bound to before.
+	To *Address `json:"to,omitempty"`
 }
 
 // Address is where a message goes on one channel.

@@ -184,6 +184,9 @@ func TestPeople_RebindingAChatIsAnAdminsAndTellsTheOldAddress(t *testing.T) {
 		if err := json.Unmarshal([]byte(ds[0].Payload), &msg); err != nil || !strings.Contains(msg.Text, "孙局长") || !strings.Contains(msg.Text, "Telegram") {
 			t.Errorf("notice %q, %v", msg.Text, err)
 		}
+		if msg.To == nil || msg.To.TelegramChatID != chat {
+			t.Errorf("notice addressed to %+v, want the old chat %d", msg.To, chat)
+		}
 		if !e.hasAudit("person.rebind", fmt.Sprintf("person:%d", head.ID)) {
 			t.Error("rebind not audited")
 		}

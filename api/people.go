@@ -414,6 +414,8 @@ func (s *server) planRebindNotice(ctx context.Context, tx *storage.Store, p *dub
 	was.ID, was.Name, was.Locale, was.Active = p.ID, p.Name, p.Locale, true
 	msg := duban.Message{Kind: msgRebind, Ref: fmt.Sprintf("person:%d", p.ID),
 		Text: s.texts().T(p.Locale, "person.rebind", map[string]any{"Name": p.Name, "Channel": channelName(ch)})}
+	to := jobs.AddressOf(&was)
+	msg.To = &to
 	key := fmt.Sprintf("rebind:%d:%s:%d", p.ID, ch, s.Clock.Now().UnixNano())
 	return s.outbox.Plan(ctx, tx, &was, key, msg, nil, nil)
 }

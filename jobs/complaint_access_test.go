@@ -169,3 +169,27 @@ func mustComplaint(t *testing.T, h *harness, id int64) *duban.Complaint {
 	}
 	return c
 }
+
+// TestDeliver_AMessagePlannedForAnAddressGoesThere: the notice that an
+// admin re-bound a head's chat reaches the chat it was bound to before,
+// not the new one.
+func TestDeliver_AMessagePlannedForAnAddressGoesThere(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	old := int64(4242)
+	var got []int64
+	h.rec.fail = func(ch duban.Channel, a duban.Address) error {
+		if ch == duban.ChannelTelegram {
+			got = append(got, a.TelegramChatID)
+		}
+		return nil
+	}
+	to := jobs.AddressOf(h.head)
+	to.TelegramChatID = old
+	if _, err := h.outbox.Plan(h.ctx, h.store, h.head, "rebind-test", duban.Message{Kind: "rebind", Text: "您的 Telegram 已更换", To: &to}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if len(got) != 1 || got[0] != old {
+		t.Errorf("sent to chats %v, want the old chat %d", got, old)
+	}
+}

@@ -136,7 +136,11 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 		}
 		return o.fallback(ctx, d, person, msg)
 	}
-	return o.send(ctx, d, sender, AddressOf(person), msg, func(ctx context.Context) error { return o.fallback(ctx, d, person, msg) })
+	addr := AddressOf(person)
+	if msg.To != nil {
+		addr = *msg.To
+	}
+	return o.send(ctx, d, sender, addr, msg, func(ctx context.Context) error { return o.fallback(ctx, d, person, msg) })
 }
 
 // deliverToReporter sends a message to a complaint's reporter, who is
