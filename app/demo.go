@@ -88,7 +88,12 @@ func SeedDemo(ctx context.Context, a *App, adminToken string) error {
 	if err != nil {
 		return fmt.Errorf("demo: hearing: %w", err)
 	}
-	if _, _, err := a.Hearings.Answer(ctx, sys, jobs.AnswerRequest{HearingAgencyID: h1.Agencies[0].ID, Answer: duban.AnswerConfirmed}); err != nil {
+	// The head of DEMO-SJ has confirmed: nobody answers for a head.
+	heads, err := a.Store.HeadsOf(ctx, h1.Agencies[0].AgencyID)
+	if err != nil || len(heads) == 0 {
+		return fmt.Errorf("demo: head of DEMO-SJ: %d found, %v", len(heads), err)
+	}
+	if _, _, err := a.Hearings.Answer(ctx, jobs.Actor{Person: &heads[0]}, jobs.AnswerRequest{HearingAgencyID: h1.Agencies[0].ID, Answer: duban.AnswerConfirmed}); err != nil {
 		return fmt.Errorf("demo: answer: %w", err)
 	}
 	if _, _, err := a.Hearings.Register(ctx, sys, duban.Notice{CaseNumber: "(2026)演示行初" + stamp + "-2号", Court: "市中级人民法院",
