@@ -225,7 +225,20 @@ func TestComplaintsReport_CountsByStatusSourceCategoryAgencyAndOverdue(t *testin
 	}
 	e.call("GET", "/api/v1/reports/complaints?from=2026-03-31&to=2026-03-01", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
 	e.call("GET", "/api/v1/reports/complaints?from=March", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
-	e.call("GET", "/api/v1/reports/complaints", e.token(e.head), nil).want(http.StatusForbidden)
+
+	// An agency's people get their agency's own figures: the complaints
+	// assigned to it, not those still with the office or another agency.
+	rep.ByStatus, rep.BySource, rep.ByCategory, rep.ByAgency = nil, nil, nil, nil // decoding merges into maps
+	e.call("GET", "/api/v1/reports/complaints?from=2026-03-03&to=2026-03-31", e.token(e.head), nil).want(http.StatusOK).decode(&rep)
+	if rep.Total != 1 || rep.Overdue != 1 || rep.NoAgency != 0 || rep.ByAgency["GA"] != 1 || rep.ByStatus["assigned"] != 1 || rep.ByStatus["received"] != 0 {
+		t.Errorf("GA's head sees %+v, want GA's one assigned complaint", rep)
+	}
+	sfHead := storagetest.Person(t, e.store, duban.Person{Name: "司法局长", AgencyID: &e.sf.ID, Roles: duban.Roles{duban.RoleAgencyHead}})
+	rep.ByStatus, rep.BySource, rep.ByCategory, rep.ByAgency = nil, nil, nil, nil
+	e.call("GET", "/api/v1/reports/complaints?from=2026-03-03&to=2026-03-31", e.token(sfHead), nil).want(http.StatusOK).decode(&rep)
+	if rep.Total != 0 || rep.Overdue != 0 || rep.ByAgency["GA"] != 0 {
+		t.Errorf("SF's head sees %+v, want nothing of GA's", rep)
+	}
 }
 
 // TestComplaints_TheNamedAgencyReadsNothingUntilAssigned: a reporter names

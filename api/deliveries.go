@@ -30,7 +30,10 @@ func (s *server) deliveryOut(ctx context.Context, ds []duban.Delivery) ([]delive
 	for _, d := range ds {
 		name, ok := names[d.PersonID]
 		if d.PersonID == 0 {
+			// A provider's message id names the chat (chat:message on
+			// Telegram): the reporter's address, which the log never shows.
 			name, ok = reporterName, true
+			d.ProviderMessageID = ""
 		}
 		if !ok {
 			p, err := s.Store.PersonByID(ctx, d.PersonID)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
 )
@@ -247,7 +248,16 @@ func TestOutcome_BeforeStartIs409AfterItHeldAndCounted(t *testing.T) {
 		}
 		e.call("GET", "/api/v1/reports/appearance?from=2026-12-05&to=2026-12-01", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
 		e.call("GET", "/api/v1/reports/appearance?from=2026/12/05", e.token(e.staff), nil).want(http.StatusUnprocessableEntity)
-		e.call("GET", "/api/v1/reports/appearance", e.token(e.head), nil).want(http.StatusForbidden)
+		// An agency's people get their own line, and no other agency's.
+		e.call("GET", "/api/v1/reports/appearance", e.token(e.head), nil).want(http.StatusOK).decode(&rep)
+		if len(rep.Agencies) != 1 || rep.Agencies[0].Agency != "GA" || rep.Total.Held != 1 {
+			t.Errorf("GA's head sees %+v, want GA's line", rep)
+		}
+		sfHead := storagetest.Person(t, e.store, duban.Person{Name: "司法局长", AgencyID: &e.sf.ID, Roles: duban.Roles{duban.RoleAgencyHead}})
+		e.call("GET", "/api/v1/reports/appearance", e.token(sfHead), nil).want(http.StatusOK).decode(&rep)
+		if len(rep.Agencies) != 0 || rep.Total.Held != 0 {
+			t.Errorf("SF's head sees %+v, want nothing of GA's", rep)
+		}
 	})
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/jobs"
-	"github.com/cityhall/duban/storage"
 )
 
 // appearanceLine is one agency's appearance: hearings held, who appeared,
@@ -40,16 +39,18 @@ func rate(head, held int) float64 {
 
 // appearanceReport: GET /api/v1/reports/appearance?from=&to= (dates in
 // local time, to inclusive; default the calendar year to date): per agency,
-// hearings held and whether the head appeared in person (出庭应诉率).
+// hearings held and whether the head appeared in person (出庭应诉率); an
+// agency's people get their agency's line.
 func (s *server) appearanceReport(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if !actorOf(a).ScopeOf(duban.ReportRead).All {
-		return duban.ErrForbidden // these are the office's figures; agencies get none of their own here
+	scope := actorOf(a).ScopeOf(duban.ReportRead)
+	if scope.None() {
+		return duban.ErrForbidden
 	}
 	from, to, err := s.reportRange(r)
 	if err != nil {
 		return err
 	}
-	rows, err := s.Store.Appearance(r.Context(), from, to.AddDate(0, 0, 1))
+	rows, err := s.Store.Appearance(r.Context(), from, to.AddDate(0, 0, 1), scope)
 	if err != nil {
 		return err
 	}
@@ -113,16 +114,14 @@ type complaintsReport struct {
 	Overdue    int            `json:"overdue"`
 }
 
-// overdueCap is the most overdue complaints the report counts: the store
-// lists at most 1000 at a time.
-const overdueCap = 1000
-
 // complaintsReport: GET /api/v1/reports/complaints?from=&to= (dates in
-// local time, to inclusive; default the calendar year to date), for
-// office staff, supervisors and admins.
+// local time, to inclusive; default the calendar year to date): the
+// office's figures for the office, an agency's own for its people (the
+// complaints assigned to it, now or before).
 func (s *server) complaintsReport(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if !actorOf(a).ScopeOf(duban.ReportRead).All {
-		return duban.ErrForbidden // these are the office's figures; agencies get none of their own here
+	scope := actorOf(a).ScopeOf(duban.ReportRead)
+	if scope.None() {
+		return duban.ErrForbidden
 	}
 	from, to, err := s.reportRange(r)
 	if err != nil {
@@ -135,7 +134,7 @@ func (s *server) complaintsReport(w http.ResponseWriter, r *http.Request, a jobs
 	ctx := r.Context()
 	for by, dst := range map[string]map[string]int{"status": out.ByStatus, "source": out.BySource,
 		"category": out.ByCategory, "agency": out.ByAgency} {
-		rows, err := s.Store.CountComplaints(ctx, by, from, end)
+		rows, err := s.Store.CountComplaints(ctx, by, from, end, scope)
 		if err != nil {
 			return err
 		}
@@ -150,12 +149,9 @@ func (s *server) complaintsReport(w http.ResponseWriter, r *http.Request, a jobs
 			}
 		}
 	}
-	now := s.Clock.Now()
-	overdue, err := s.Store.Complaints(ctx, storage.ComplaintFilter{OverdueAt: &now, CreatedFrom: &from, CreatedTo: &end, Limit: overdueCap})
-	if err != nil {
+	if out.Overdue, err = s.Store.CountOverdue(ctx, from, end, s.Clock.Now(), scope); err != nil {
 		return err
 	}
-	out.Overdue = len(overdue)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

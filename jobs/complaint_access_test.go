@@ -193,3 +193,41 @@ func TestDeliver_AMessagePlannedForAnAddressGoesThere(t *testing.T) {
 		t.Errorf("sent to chats %v, want the old chat %d", got, old)
 	}
 }
+
+// TestComplaint_EraseClearsTheReportersAddressFromTheDeliveryLog: the
+// provider's message id of a message to a reporter names their chat; the
+// retention erase clears it with the rest of their identity, and leaves
+// the deliveries to people alone.
+func TestComplaint_EraseClearsTheReportersAddressFromTheDeliveryLog(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	chat := int64(7770001)
+	c := h.complaint(jobs.Intake{Source: duban.SourceTelegram, ReporterChatID: &chat, Description: "收费不开票"})
+	h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionReject, Reason: "不属于行政执法监督范围"})
+	h.drain()
+	toReporter := func() []duban.Delivery {
+		ds, err := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []duban.Delivery
+		for _, d := range ds {
+			if d.PersonID == 0 && d.ComplaintID != nil && *d.ComplaintID == c.ID {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	before := toReporter()
+	if len(before) == 0 || !strings.Contains(before[0].ProviderMessageID, "7770001") {
+		t.Fatalf("deliveries to the reporter before the erase: %+v; want one naming the chat", before)
+	}
+	h.clock.Advance(3*365*24*time.Hour + time.Hour)
+	if st, err := h.cs.CheckSLA(h.ctx); err != nil || st.Erased != 1 {
+		t.Fatalf("erasure: %+v %v", st, err)
+	}
+	for _, d := range toReporter() {
+		if strings.Contains(d.ProviderMessageID+d.Error+d.Payload, "7770001") {
+			t.Errorf("delivery %d still names the reporter's chat after the erase: %+v", d.ID, d)
+		}
+	}
+}

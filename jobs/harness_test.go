@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"fmt"
 	"context"
 	"io"
 	"log/slog"
@@ -54,6 +55,10 @@ func (r *recorder) sender(ch duban.Channel, reach func(duban.Address) bool) noti
 			}
 		}
 		r.msgs = append(r.msgs, sent{Channel: ch, To: addr.Name, Msg: msg})
+		if ch == duban.ChannelTelegram {
+			// As notifier's Telegram sender names a message: chat:message.
+			return fmt.Sprintf("%d:%d", addr.TelegramChatID, len(r.msgs)), nil
+		}
 		return "id", nil
 	}}
 }

@@ -289,7 +289,7 @@ func TestOutcome_AskedAfterTheStartAndCountedInTheReport(t *testing.T) {
 		if err != nil || got.Status != duban.HearingHeld {
 			t.Fatalf("outcome: %v status %s", err, got.Status)
 		}
-		rows, err := h.store.Appearance(h.ctx, time.Date(2026, 12, 1, 0, 0, 0, 0, sh), time.Date(2027, 1, 1, 0, 0, 0, 0, sh))
+		rows, err := h.store.Appearance(h.ctx, time.Date(2026, 12, 1, 0, 0, 0, 0, sh), time.Date(2027, 1, 1, 0, 0, 0, 0, sh), duban.Scope{All: true})
 		if err != nil || len(rows) != 1 || rows[0].Held != 1 || rows[0].Head != 1 {
 			t.Fatalf("appearance %+v, %v", rows, err)
 		}

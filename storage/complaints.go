@@ -79,14 +79,21 @@ func (s *Store) ComplaintForUpdate(ctx context.Context, id int64) (*duban.Compla
 }
 
 // EraseReporter clears the reporter's identity of a complaint, and
-// nothing else, so it never undoes a concurrent action.
+// nothing else, so it never undoes a concurrent action; and the reporter's
+// address from the delivery log, where a provider's message id names the
+// chat (notifier's Telegram sender writes chat:message).
 func (s *Store) EraseReporter(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.exec(ctx, `UPDATE complaints SET reporter_name = '', reporter_phone = '', reporter_chat_id = NULL,
-		contact_erased_at = ? WHERE id = ? AND contact_erased_at IS NULL`, ts(at), id)
-	if err != nil {
-		return fmt.Errorf("erase reporter of complaint %d: %w", id, err)
-	}
-	return nil
+	return s.InTx(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, `UPDATE complaints SET reporter_name = '', reporter_phone = '', reporter_chat_id = NULL,
+			contact_erased_at = ? WHERE id = ? AND contact_erased_at IS NULL`, ts(at), id); err != nil {
+			return fmt.Errorf("erase reporter of complaint %d: %w", id, err)
+		}
+		if _, err := tx.exec(ctx, `UPDATE deliveries SET provider_message_id = '', error = ''
+			WHERE complaint_id = ? AND person_id IS NULL`, id); err != nil {
+			return fmt.Errorf("erase reporter's deliveries of complaint %d: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // AssignedAgencies lists every agency a complaint has been assigned to,
@@ -138,14 +145,10 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 	if f.Status != "" {
 		add("status = ?", f.Status)
 	}
-	if f.Scope != nil && !f.Scope.All {
-		if f.Scope.Agency == nil {
-			q += " AND 1 = 0"
-		} else {
-			q += ` AND (agency_id = ? OR EXISTS (SELECT 1 FROM complaint_events e
-				WHERE e.complaint_id = complaints.id AND e.action = 'assign' AND e.agency_id = ?))`
-			args = append(args, *f.Scope.Agency, *f.Scope.Agency)
-		}
+	if f.Scope != nil {
+		cond, sargs := complaintScope(*f.Scope, "complaints")
+		q += cond
+		args = append(args, sargs...)
 	}
 	if f.AgencyID != nil {
 		add("agency_id = ?", *f.AgencyID)
@@ -372,17 +375,45 @@ type ComplaintCount struct {
 
 // CountComplaints counts complaints created in [from, to) by a column:
 // status, source, category or agency code.
-func (s *Store) CountComplaints(ctx context.Context, by string, from, to time.Time) ([]ComplaintCount, error) {
+func (s *Store) CountComplaints(ctx context.Context, by string, from, to time.Time, scope duban.Scope) ([]ComplaintCount, error) {
 	col := map[string]string{"status": "c.status", "source": "c.source", "category": "c.category", "agency": "COALESCE(a.code, '')"}[by]
 	if col == "" {
 		return nil, duban.Invalid("by", "must be status, source, category or agency")
 	}
+	cond, args := complaintScope(scope, "c")
 	out := []ComplaintCount{}
 	if err := s.sel(ctx, &out, `SELECT `+col+` AS k, COUNT(*) AS n FROM complaints c LEFT JOIN agencies a ON a.id = c.agency_id
-		WHERE c.created_at >= ? AND c.created_at < ? GROUP BY `+col+` ORDER BY `+col, ts(from), ts(to)); err != nil {
+		WHERE c.created_at >= ? AND c.created_at < ?`+cond+` GROUP BY `+col+` ORDER BY `+col,
+		append([]any{ts(from), ts(to)}, args...)...); err != nil {
 		return nil, fmt.Errorf("count complaints: %w", err)
 	}
 	return out, nil
+}
+
+// CountOverdue counts the complaints received in [from, to) that are past
+// their time limit at now, within scope.
+func (s *Store) CountOverdue(ctx context.Context, from, to, now time.Time, scope duban.Scope) (int, error) {
+	cond, args := complaintScope(scope, "c")
+	var n int
+	if err := s.get(ctx, &n, `SELECT COUNT(*) FROM complaints c WHERE c.created_at >= ? AND c.created_at < ?
+		AND c.status = 'assigned' AND c.due_at < ?`+cond, append([]any{ts(from), ts(to), ts(now)}, args...)...); err != nil {
+		return 0, fmt.Errorf("count overdue complaints: %w", err)
+	}
+	return n, nil
+}
+
+// complaintScope is the condition (" AND …", on the complaints table
+// named alias) that keeps the complaints scope admits: every one, none,
+// or an agency's — assigned to it now or before (duban.Actor.ScopeOf).
+func complaintScope(scope duban.Scope, alias string) (string, []any) {
+	switch {
+	case scope.All:
+		return "", nil
+	case scope.Agency == nil:
+		return " AND 1 = 0", nil
+	}
+	return ` AND (` + alias + `.agency_id = ? OR EXISTS (SELECT 1 FROM complaint_events e
+		WHERE e.complaint_id = ` + alias + `.id AND e.action = 'assign' AND e.agency_id = ?))`, []any{*scope.Agency, *scope.Agency}
 }
 
 // SetSupervisionMessage records where a complaint's supervision-channel

@@ -91,7 +91,7 @@ func TestComplaints_RoundTripFilterAndTimeline(t *testing.T) {
 		if created, _ := s.CreateCallbackTask(ctx, c.ID, "accepted"); created {
 			t.Error("the same callback task twice")
 		}
-		counts, err := s.CountComplaints(ctx, "category", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		counts, err := s.CountComplaints(ctx, "category", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), duban.Scope{All: true})
 		if err != nil || len(counts) != 1 || counts[0].N != 1 {
 			t.Errorf("counts %+v %v", counts, err)
 		}

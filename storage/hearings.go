@@ -166,7 +166,15 @@ type AppearanceRow struct {
 
 // Appearance counts, per agency, hearings in [from, to) with an outcome
 // recorded and who appeared.
-func (s *Store) Appearance(ctx context.Context, from, to time.Time) ([]AppearanceRow, error) {
+func (s *Store) Appearance(ctx context.Context, from, to time.Time, scope duban.Scope) ([]AppearanceRow, error) {
+	cond, args := "", []any{ts(from), ts(to)}
+	switch {
+	case scope.All:
+	case scope.Agency == nil:
+		cond = " AND 1 = 0"
+	default:
+		cond, args = " AND ha.agency_id = ?", append(args, *scope.Agency)
+	}
 	out := []AppearanceRow{}
 	err := s.sel(ctx, &out, `SELECT a.code AS agency_code, a.name AS agency_name,
 		COUNT(*) AS held,
@@ -174,8 +182,8 @@ func (s *Store) Appearance(ctx context.Context, from, to time.Time) ([]Appearanc
 		SUM(CASE WHEN ha.outcome = 'deputy' THEN 1 ELSE 0 END) AS deputy,
 		SUM(CASE WHEN ha.outcome = 'none' THEN 1 ELSE 0 END) AS nobody
 		FROM hearing_agencies ha JOIN hearings h ON h.id = ha.hearing_id JOIN agencies a ON a.id = ha.agency_id
-		WHERE ha.outcome IS NOT NULL AND h.status <> 'cancelled' AND h.starts_at >= ? AND h.starts_at < ?
-		GROUP BY a.code, a.name ORDER BY a.code`, ts(from), ts(to))
+		WHERE ha.outcome IS NOT NULL AND h.status <> 'cancelled' AND h.starts_at >= ? AND h.starts_at < ?`+cond+`
+		GROUP BY a.code, a.name ORDER BY a.code`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("appearance report: %w", err)
 	}

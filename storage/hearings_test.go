@@ -203,14 +203,14 @@ func TestHearings_AppearanceCountsOutcomesPerAgency(t *testing.T) {
 		outcome(newHearing(t, s, "5", from.Add(-time.Microsecond), ga), 0, duban.AttendanceHead) // before it
 		newHearing(t, s, "6", from.Add(72*time.Hour), edu)                                       // no outcome: EDU absent
 
-		got, err := s.Appearance(ctx, from, to)
+		got, err := s.Appearance(ctx, from, to, duban.Scope{All: true})
 		must(t, err)
 		diff(t, "appearance", []storage.AppearanceRow{
 			{AgencyCode: "GA", AgencyName: "机关 GA", Held: 2, Head: 1, Nobody: 1},
 			{AgencyCode: "GOV", AgencyName: "机关 GOV", Held: 1, Deputy: 1},
 		}, got)
 
-		empty, err := s.Appearance(ctx, to.Add(time.Hour), to.Add(2*time.Hour))
+		empty, err := s.Appearance(ctx, to.Add(time.Hour), to.Add(2*time.Hour), duban.Scope{All: true})
 		must(t, err)
 		if empty == nil || len(empty) != 0 {
 			t.Errorf("empty window = %#v, want an empty list", empty)
