@@ -276,9 +276,10 @@ type answerRequest struct {
 
 // answerHearing: POST /api/v1/hearings/{id}/answer {agency, answer:
 // confirmed|delegated, delegate?: {name, reason}}, the head's answer as the
-// bots take it, for heads (of that agency) and supervisors working over
-// HTTP. An extension of CONTRACT.md; agency may be left out when the
-// hearing has one defendant, or the caller heads one of them.
+// bots take it, given by a head (of that agency) or recorded by office
+// staff from a head's call (the answer then names them as recorded_by).
+// An extension of CONTRACT.md; agency may be left out when the hearing has
+// one defendant, or the caller heads one of them.
 func (s *server) answerHearing(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
 	var req answerRequest
 	if err := decode(w, r, &req); err != nil {

@@ -280,6 +280,17 @@ func TestAnswer_HeadConfirmsOrDelegatesOwnAgencyOnly(t *testing.T) {
 	if d := h.Agencies[0].Delegate; h.Agencies[0].Answer != "delegated" || d == nil || d.Name != "李副局长" || d.Reason != "出差" {
 		t.Errorf("delegated %+v", h.Agencies[0])
 	}
+	if h.Agencies[0].RecordedBy != "" {
+		t.Errorf("the head's own answer says recorded by %q", h.Agencies[0].RecordedBy)
+	}
+	// SF's head phones the office, and staff record the answer: the
+	// hearing shows who recorded it; a supervisor may not answer at all.
+	e.call("POST", path, e.token(e.staff), map[string]any{"agency": "SF", "answer": "confirmed"}).want(http.StatusOK).decode(&h)
+	if sf := h.Agencies[1]; sf.Answer != "confirmed" || sf.RecordedBy != e.staff.Name || h.Agencies[0].RecordedBy != "" {
+		t.Errorf("after staff recorded SF's answer: %+v", h.Agencies)
+	}
+	e.call("POST", path, e.token(e.sup), map[string]any{"agency": "SF", "answer": "delegated",
+		"delegate": map[string]string{"name": "某人", "reason": "x"}}).want(http.StatusForbidden)
 	e.call("POST", path, e.token(e.sup), map[string]any{"agency": "NOPE", "answer": "confirmed"}).want(http.StatusUnprocessableEntity)
 	e.call("POST", path, e.token(e.sup), map[string]any{"answer": "confirmed"}).want(http.StatusUnprocessableEntity)
 }

@@ -249,6 +249,7 @@ type hearing struct {
 			Name   string `json:"name"`
 			Reason string `json:"reason"`
 		} `json:"delegate"`
+		RecordedBy string `json:"recorded_by"`
 	} `json:"agencies"`
 	StartsAt  string `json:"starts_at"`
 	Plaintiff string `json:"plaintiff"`

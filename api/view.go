@@ -28,6 +28,10 @@ type hearingAgencyJSON struct {
 	Answer   duban.Answer      `json:"answer"`
 	Delegate *delegateJSON     `json:"delegate,omitempty"`
 	Outcome  *duban.Attendance `json:"outcome"`
+	// RecordedBy names the office staff member who recorded the answer a
+	// head gave by phone or in person; absent when the head answered
+	// themselves. An extension of CONTRACT.md's shape.
+	RecordedBy string `json:"recorded_by,omitempty"`
 }
 
 type delegateJSON struct {
@@ -81,6 +85,15 @@ func (v *viewer) hearing(ctx context.Context, h *duban.Hearing) (hearingJSON, er
 		a := hearingAgencyJSON{Code: ha.AgencyCode, Name: ha.AgencyName, Answer: ha.Answer, Outcome: ha.Outcome}
 		if ha.Answer == duban.AnswerDelegated {
 			a.Delegate = &delegateJSON{Name: ha.DelegateName, Reason: ha.DelegateReason}
+		}
+		if ha.Answer != duban.AnswerNone && ha.AnsweredBy != nil {
+			p, err := v.s.Store.PersonByID(ctx, *ha.AnsweredBy)
+			if err != nil {
+				return hearingJSON{}, err
+			}
+			if p.AgencyID == nil || *p.AgencyID != ha.AgencyID {
+				a.RecordedBy = p.Name
+			}
 		}
 		out.Agencies = append(out.Agencies, a)
 	}
