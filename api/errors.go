@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/storage"
 )
 
 // errorBody is the one shape of every error answer (CONTRACT.md, HTTP API).
@@ -57,9 +58,17 @@ func tooMany(retry time.Duration, format string, args ...any) error {
 	return &limitedError{retry: retry, msg: fmt.Sprintf(format, args...)}
 }
 
+// unavailableRetry is when a client should try again after the database
+// could not be reached: a restart or a fail-over takes seconds.
+const unavailableRetry = 5 * time.Second
+
 // setRetryAfter sets Retry-After, in whole seconds rounded up, on the
-// answer to a limitedError.
+// answer to a limitedError, or to a request the database could not serve.
 func setRetryAfter(w http.ResponseWriter, err error) {
+	if storage.Unreachable(err) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(unavailableRetry.Seconds())))
+		return
+	}
 	var le *limitedError
 	if errors.As(err, &le) {
 		secs := int64(math.Ceil(le.retry.Seconds()))
@@ -95,15 +104,16 @@ func conflict(err error, format string, args ...any) error {
 // fail answers err. This is the one place where errors become statuses:
 // validation 422 with details, state 409 with allowed, not found 404,
 // forbidden 403, unauthorized 401, conflict 409, a body over its limit 413,
-// a used-up limit 429 with Retry-After,
-// and everything else 500 "internal error", logged and never echoed.
+// a used-up limit 429 with Retry-After, an unreachable database 503 with
+// Retry-After (logged), and everything else 500 "internal error", logged
+// and never echoed.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.classify(err)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="duban"`)
 	}
 	setRetryAfter(w, err)
-	if status == http.StatusInternalServerError {
+	if status >= http.StatusInternalServerError {
 		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
 	writeJSON(w, status, body)
@@ -142,6 +152,8 @@ func (s *server) classify(err error) (int, errorBody) {
 		return http.StatusConflict, errorBody{Error: "this conflicts with an existing record"}
 	case errors.Is(err, duban.ErrInvalid):
 		return http.StatusUnprocessableEntity, errorBody{Error: "the request is invalid"}
+	case storage.Unreachable(err):
+		return http.StatusServiceUnavailable, errorBody{Error: "the database cannot be reached; try again shortly"}
 	}
 	return http.StatusInternalServerError, errorBody{Error: "internal error"}
 }

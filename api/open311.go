@@ -73,7 +73,7 @@ func (s *server) open311Fail(w http.ResponseWriter, r *http.Request, err error) 
 		p = problem(http.StatusForbidden, "a valid api_key of office staff, a supervisor or an admin is required")
 	default:
 		status, body := s.classify(err)
-		if status == http.StatusInternalServerError {
+		if status >= http.StatusInternalServerError {
 			s.log.Error("open311 request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 		}
 		p = problem(status, "%s", body.Error)
