@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -201,13 +203,21 @@ func (a *App) senders(cfg configs.Config, opts Options) (notifier.Senders, *tgbo
 		if opts.TelegramGlobalRate > 0 {
 			topts = append(topts, notifier.WithGlobalRate(opts.TelegramGlobalRate))
 		}
+		if a.mini == nil {
+			// Replicas share one Redis: they share the bot's limits there.
+			topts = append(topts, notifier.WithSharedLimits(a.rdb, limitPrefix(a.tgToken)))
+		}
 		tgAPI = api
 		s[duban.ChannelTelegram] = notifier.NewTelegram(api, a.tgToken, topts...)
 	}
 	if cfg.SlackEnabled() {
 		sc = slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAPIURL(cfg.SlackAPIURL),
 			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}))
-		s[duban.ChannelSlack] = notifier.NewSlack(sc, notifier.WithSlackSecrets(cfg.SlackBotToken.Reveal()))
+		sopts := []notifier.SlackOption{notifier.WithSlackSecrets(cfg.SlackBotToken.Reveal())}
+		if a.mini == nil {
+			sopts = append(sopts, notifier.WithSlackSharedLimits(a.rdb, limitPrefix(cfg.SlackBotToken.Reveal())))
+		}
+		s[duban.ChannelSlack] = notifier.NewSlack(sc, sopts...)
 	}
 	if cfg.WebhookEnabled() {
 		s[duban.ChannelWebhook] = notifier.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret.Reveal(), &http.Client{Timeout: 15 * time.Second})
@@ -219,6 +229,14 @@ func (a *App) senders(cfg configs.Config, opts Options) (notifier.Senders, *tgbo
 		s[duban.ChannelConsole] = notifier.NewConsole(opts.Stdout)
 	}
 	return s, tgAPI, sc, nil
+}
+
+// limitPrefix is where the provider limits of the bot with token are kept
+// in Redis: per bot, since each bot has limits of its own, and named by a
+// hash, never by the token.
+func limitPrefix(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "duban:limit:" + hex.EncodeToString(sum[:6]) + ":"
 }
 
 // Handler is the HTTP handler, for tests that serve it themselves.

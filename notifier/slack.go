@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
 
@@ -57,6 +58,7 @@ var slackPermanent = map[string]bool{
 type Slack struct {
 	client  *slack.Client
 	limiter *KeyedLimiter
+	shared  *sharedKeyedLimiter // when set, instead of limiter
 	secrets []string
 	now     func() time.Time
 }
@@ -69,6 +71,23 @@ type SlackOption func(*Slack)
 // known to carry it; this keeps it so.
 func WithSlackSecrets(secrets ...string) SlackOption {
 	return func(s *Slack) { s.secrets = append(s.secrets, secrets...) }
+}
+
+// WithSlackSharedLimits keeps Slack's per-channel limit in Redis under keys
+// starting with prefix, shared by every replica posting as the same bot,
+// instead of in this process.
+func WithSlackSharedLimits(rdb redis.UniversalClient, prefix string) SlackOption {
+	return func(s *Slack) {
+		s.shared = &sharedKeyedLimiter{rdb: rdb, prefix: prefix + "slack:", interval: slackChannelInterval, sleepFor: sleep}
+	}
+}
+
+// wait blocks until key's next slot comes, or ctx ends.
+func (s *Slack) wait(ctx context.Context, key string) error {
+	if s.shared != nil {
+		return s.shared.wait(ctx, key)
+	}
+	return keyedWait(ctx, s.limiter, key, s.now)
 }
 
 // NewSlack returns a sender using client.
@@ -106,7 +125,7 @@ func (s *Slack) Send(ctx context.Context, addr duban.Address, msg duban.Message)
 // Wait waits for the next slot to post to addr's direct messages (see
 // Waiter).
 func (s *Slack) Wait(ctx context.Context, addr duban.Address) error {
-	if err := keyedWait(ctx, s.limiter, addr.SlackUserID, s.now); err != nil {
+	if err := s.wait(ctx, addr.SlackUserID); err != nil {
 		return fmt.Errorf("slack: wait for rate limit: %w", err)
 	}
 	return nil
@@ -121,7 +140,7 @@ func (s *Slack) PostChannel(ctx context.Context, channel string, msg duban.Messa
 
 func (s *Slack) post(ctx context.Context, channel string, msg duban.Message, slotHeld bool) (string, string, error) {
 	if !slotHeld {
-		if err := keyedWait(ctx, s.limiter, channel, s.now); err != nil {
+		if err := s.wait(ctx, channel); err != nil {
 			return "", "", fmt.Errorf("slack: wait for rate limit: %w", err)
 		}
 	}
@@ -134,7 +153,7 @@ func (s *Slack) post(ctx context.Context, channel string, msg duban.Message, slo
 
 // Update replaces the message at ts in channel with msg (chat.update).
 func (s *Slack) Update(ctx context.Context, channel, ts string, msg duban.Message) error {
-	if err := keyedWait(ctx, s.limiter, channel, s.now); err != nil {
+	if err := s.wait(ctx, channel); err != nil {
 		return fmt.Errorf("slack: wait for rate limit: %w", err)
 	}
 	if _, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts, slackMessage(msg)...); err != nil {

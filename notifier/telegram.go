@@ -11,6 +11,7 @@ import (
 	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/redact"
@@ -41,6 +42,7 @@ type Telegram struct {
 	api     *tgbotapi.BotAPI
 	token   string
 	limiter *telegramLimiter
+	shared  *sharedTelegramLimiter // when set, instead of limiter
 }
 
 // TelegramOption configures a Telegram sender.
@@ -49,6 +51,15 @@ type TelegramOption func(*telegramConfig)
 type telegramConfig struct {
 	globalPerSecond float64
 	now             func() time.Time
+	rdb             redis.UniversalClient
+	prefix          string
+}
+
+// WithSharedLimits keeps the Bot API's limits in Redis under keys starting
+// with prefix, shared by every replica sending through the same bot,
+// instead of in this process.
+func WithSharedLimits(rdb redis.UniversalClient, prefix string) TelegramOption {
+	return func(c *telegramConfig) { c.rdb, c.prefix = rdb, prefix }
 }
 
 // WithGlobalRate sets the overall rate of messages a second, 30 by default
@@ -65,7 +76,19 @@ func NewTelegram(api *tgbotapi.BotAPI, token string, opts ...TelegramOption) *Te
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Telegram{api: api, token: token, limiter: newTelegramLimiter(cfg.globalPerSecond, cfg.now)}
+	t := &Telegram{api: api, token: token, limiter: newTelegramLimiter(cfg.globalPerSecond, cfg.now)}
+	if cfg.rdb != nil {
+		t.shared = newSharedTelegramLimiter(cfg.rdb, cfg.prefix, cfg.globalPerSecond)
+	}
+	return t
+}
+
+// wait blocks until a slot for a message to chatID comes, or ctx ends.
+func (t *Telegram) wait(ctx context.Context, chatID int64) error {
+	if t.shared != nil {
+		return t.shared.wait(ctx, chatID)
+	}
+	return t.limiter.wait(ctx, chatID)
 }
 
 // Channel returns duban.ChannelTelegram.
@@ -77,7 +100,7 @@ func (t *Telegram) Reachable(addr duban.Address) bool { return addr.TelegramChat
 
 // Wait waits for the next slot to send to addr's chat (see Waiter).
 func (t *Telegram) Wait(ctx context.Context, addr duban.Address) error {
-	if err := t.limiter.wait(ctx, addr.TelegramChatID); err != nil {
+	if err := t.wait(ctx, addr.TelegramChatID); err != nil {
 		return fmt.Errorf("telegram: wait for rate limit: %w", err)
 	}
 	return nil
@@ -119,7 +142,7 @@ func (t *Telegram) Edit(ctx context.Context, chatID int64, messageID int, text s
 	}
 	cfg := tgbotapi.NewEditMessageText(chatID, messageID, truncateUTF16(text, telegramMaxText))
 	cfg.ReplyMarkup = keyboard
-	if err := t.limiter.wait(ctx, chatID); err != nil {
+	if err := t.wait(ctx, chatID); err != nil {
 		return fmt.Errorf("telegram: wait for rate limit: %w", err)
 	}
 	if _, err := t.api.Request(cfg); err != nil {

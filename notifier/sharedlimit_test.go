@@ -1,0 +1,115 @@
+package notifier
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cityhall/duban/internal/testenv"
+)
+
+// notifierRedisDB is this package's database on the real test Redis.
+const notifierRedisDB = 9
+
+// sharedRedis is each Redis the shared limiters are tested on: the
+// in-process one with its clock stopped, and the real one when configured.
+func sharedRedis(t *testing.T, fn func(t *testing.T, rdb redis.UniversalClient, frozen bool)) {
+	t.Run("miniredis", func(t *testing.T) {
+		m := testenv.MiniRedis(t)
+		m.Mini.SetTime(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+		rdb := redis.NewClient(&redis.Options{Addr: m.Addr})
+		t.Cleanup(func() { rdb.Close() })
+		fn(t, rdb, true)
+	})
+	t.Run("redis", func(t *testing.T) {
+		r := testenv.RealRedis(t, notifierRedisDB)
+		rdb := redis.NewClient(&redis.Options{Addr: r.Addr, DB: r.DB})
+		t.Cleanup(func() { rdb.Close() })
+		fn(t, rdb, false)
+	})
+}
+
+// TestSharedTelegramLimits_TwoReplicasKeepOneLimit: two replicas on one
+// Redis, each reserving slots for 40 different chats at once, are handed
+// slots spaced as one limiter's at 29.5 a second overall — never more than
+// 30 in any second — and a chat's second message waits its second.
+func TestSharedTelegramLimits_TwoReplicasKeepOneLimit(t *testing.T) {
+	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, frozen bool) {
+		ctx := context.Background()
+		a := newSharedTelegramLimiter(rdb, "test:", telegramGlobalPerSecond)
+		b := newSharedTelegramLimiter(rdb, "test:", telegramGlobalPerSecond)
+		perSecond := telegramGlobalPerSecond
+		interval := time.Duration(float64(time.Second) / perSecond)
+		start := time.Now()
+		var slots []time.Duration // from start, as each replica was told
+		for i := 0; i < 40; i++ {
+			for _, l := range []*sharedTelegramLimiter{a, b} {
+				asked := time.Since(start)
+				if frozen {
+					asked = 0
+				}
+				wait, ok, err := l.reserve(ctx, int64(1000+len(slots)))
+				if err != nil || !ok {
+					t.Fatalf("reserve %d: ok %v err %v", len(slots), ok, err)
+				}
+				slots = append(slots, asked+wait)
+			}
+		}
+		// Off a running clock the reading of "now" around each call is
+		// a little loose; 3 ms is far under the margin the limit keeps.
+		slack := time.Duration(0)
+		if !frozen {
+			slack = 3 * time.Millisecond
+		}
+		for i := 1; i < len(slots); i++ {
+			if gap := slots[i] - slots[i-1]; gap < interval-slack {
+				t.Fatalf("slots %d and %d are %s apart; want at least %s (one limit for both replicas)", i-1, i, gap, interval)
+			}
+		}
+		for i := 30; i < len(slots); i++ {
+			if slots[i]-slots[i-30] < time.Second-slack {
+				t.Fatalf("31 slots within %s: over Telegram's 30 a second", slots[i]-slots[i-30])
+			}
+		}
+
+		// The last chat again, from the other replica: no slot until the
+		// chat's second has passed, and no global slot taken meanwhile.
+		last := slots[len(slots)-1]
+		wait, ok, err := b.reserve(ctx, int64(1000+len(slots)-1))
+		if err != nil || ok {
+			t.Fatalf("a chat's second message at once: ok %v err %v; want to wait", ok, err)
+		}
+		if frozen {
+			if want := last + telegramChatInterval; wait != want {
+				t.Errorf("chat waits %s; want %s", wait, want)
+			}
+			next, ok, _ := a.reserve(ctx, 5000)
+			if !ok || next < last+interval || next > last+interval+time.Microsecond {
+				t.Errorf("next global slot at %s (ok %v); want %s: a refused chat must not take one", next, ok, last+interval)
+			}
+		}
+	})
+}
+
+// TestSharedSlackLimits_OneChannelOnceASecondAcrossReplicas.
+func TestSharedSlackLimits_OneChannelOnceASecondAcrossReplicas(t *testing.T) {
+	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, frozen bool) {
+		ctx := context.Background()
+		a := &sharedKeyedLimiter{rdb: rdb, prefix: "test:slack:", interval: slackChannelInterval, sleepFor: sleep}
+		b := &sharedKeyedLimiter{rdb: rdb, prefix: "test:slack:", interval: slackChannelInterval, sleepFor: sleep}
+		w1, err1 := a.reserve(ctx, "C-SUPERVISION")
+		w2, err2 := b.reserve(ctx, "C-SUPERVISION")
+		other, err3 := b.reserve(ctx, "D-HEAD")
+		if err1 != nil || err2 != nil || err3 != nil {
+			t.Fatal(err1, err2, err3)
+		}
+		if w1 > 5*time.Millisecond || other > 5*time.Millisecond {
+			t.Errorf("first posts wait %s and %s; want none", w1, other)
+		}
+		if w2 < slackChannelInterval-5*time.Millisecond {
+			t.Errorf("the channel's second post, from another replica, waits %s; want %s", w2, slackChannelInterval)
+		}
+	})
+}
