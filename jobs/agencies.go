@@ -57,7 +57,7 @@ func (as *Agencies) Add(ctx context.Context, actor Actor, code, name, parent str
 	err := as.store.InTx(ctx, func(tx *storage.Store) error {
 		if err := tx.CreateAgency(ctx, ag); err != nil {
 			if errors.Is(err, duban.ErrConflict) {
-				return fmt.Errorf("agency code %q is already taken: %w", ag.Code, err)
+				return fmt.Errorf("agency code %q is already taken: %w", ag.Code, duban.ErrConflict)
 			}
 			return err
 		}

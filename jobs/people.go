@@ -219,7 +219,7 @@ func personTarget(id int64) string { return fmt.Sprintf("person:%d", id) }
 // chat or Slack user is already someone else's.
 func chatTaken(err error) error {
 	if errors.Is(err, duban.ErrConflict) {
-		return fmt.Errorf("the Telegram chat or Slack user is already bound to someone else: %w", err)
+		return fmt.Errorf("the Telegram chat or Slack user is already bound to someone else: %w", duban.ErrConflict)
 	}
 	return err
 }

@@ -28,7 +28,8 @@ commands:
   agency add [--parent P] CODE NAME   create an agency
   agency list                         list agencies
   person add --name N --roles R [--agency A] [--telegram-chat-id ID] [--slack-user-id U] [--locale en]
-  person list [--agency A] [--role R] list people
+  person list [--agency A] [--role R]
+                                      list people
   person bind-code ID                 make a /start code for a person's Telegram chat
   person token ID [--name N] [--expires DATE]
                                       make a personal API token (shown once); DATE is
