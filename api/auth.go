@@ -2,13 +2,9 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,21 +20,6 @@ import (
 // adminActor is the bootstrap admin of DUBAN_ADMIN_TOKEN: a system actor,
 // allowed everything.
 const adminActor = "admin"
-
-// tokenPrefix marks duban's personal API tokens, so a leaked one is
-// recognisable (secret scanners key on such prefixes).
-const tokenPrefix = "dbn_"
-
-// tokenBytes is the randomness of a personal token: 256 bits.
-const tokenBytes = 32
-
-// crockford is Crockford's base32 alphabet: no I, L, O or U, so a code read
-// aloud or typed from a screen is not misread.
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// bindCodeLen is the length of a chat bind code: 40 random bits, used once
-// within BindCodeTTL.
-const bindCodeLen = 8
 
 // Failed credentials (CONTRACT.md): 20 wrong bearer tokens a minute from
 // one address, then 429 for a minute.
@@ -104,34 +85,8 @@ func equalSecret(a, b string) bool {
 	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
 }
 
-// HashToken is what the store keeps of a personal token: its SHA-256 in hex.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// newToken makes a personal API token: "dbn_" and 32 random bytes in
-// base64url.
-func newToken() (string, error) {
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("api: token: %w", err)
-	}
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// newBindCode makes a bind code of Crockford base32 symbols. 256 is a
-// multiple of 32, so taking each byte modulo 32 is unbiased.
-func newBindCode() (string, error) {
-	b := make([]byte, bindCodeLen)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("api: bind code: %w", err)
-	}
-	for i := range b {
-		b[i] = crockford[b[i]%32]
-	}
-	return string(b), nil
-}
+// HashToken is what the store keeps of a personal token (jobs.HashToken).
+func HashToken(token string) string { return jobs.HashToken(token) }
 
 // clientAddr is the address a request comes from, for per-address limits:
 // the peer, or, when the peer is a trusted proxy, the nearest address in

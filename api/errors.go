@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -126,6 +127,7 @@ func (s *server) classify(err error) (int, errorBody) {
 		se  *duban.StateError
 		mbe *http.MaxBytesError
 		le  *limitedError
+		nf  *jobs.NotFoundError
 	)
 	switch {
 	case errors.As(err, &le):
@@ -142,6 +144,8 @@ func (s *server) classify(err error) (int, errorBody) {
 			allowed = []string{}
 		}
 		return http.StatusConflict, errorBody{Error: se.Error(), Allowed: &allowed}
+	case errors.As(err, &nf):
+		return http.StatusNotFound, errorBody{Error: nf.Error()}
 	case errors.Is(err, duban.ErrNotFound):
 		return http.StatusNotFound, errorBody{Error: "not found"}
 	case errors.Is(err, duban.ErrForbidden):

@@ -41,7 +41,8 @@ type Deps struct {
 	// TrustedProxies are DUBAN_TRUSTED_PROXIES: peers whose
 	// X-Forwarded-For is believed for per-address limits.
 	TrustedProxies []netip.Prefix
-	// BindCodeTTL is how long a chat bind code stays valid.
+	// BindCodeTTL is how long a chat bind code stays valid; zero:
+	// jobs.DefaultBindCodeTTL.
 	BindCodeTTL time.Duration
 	// TelegramBotUsername builds bind links https://t.me/<name>?start=<code>;
 	// empty: the link is "".
@@ -75,14 +76,14 @@ var defaultOpen311Rate = ratelimit.Rate{Limit: 10, Window: time.Minute}
 // seconds and a hung database must answer "not ready", not hang too.
 const readyTimeout = 3 * time.Second
 
-// defaultBindCodeTTL is used when Deps.BindCodeTTL is zero.
-const defaultBindCodeTTL = 24 * time.Hour
-
 type server struct {
 	Deps
-	outbox *jobs.Outbox
-	log    *slog.Logger
-	mux    *http.ServeMux
+	outbox      *jobs.Outbox
+	people      *jobs.People
+	agencies    *jobs.Agencies
+	credentials *jobs.Credentials
+	log         *slog.Logger
+	mux         *http.ServeMux
 }
 
 // New builds the HTTP handler of duban.
@@ -100,12 +101,16 @@ func New(d Deps) http.Handler {
 	if s.Clock == nil {
 		s.Clock = duban.SystemClock{}
 	}
-	if s.BindCodeTTL <= 0 {
-		s.BindCodeTTL = defaultBindCodeTTL
-	}
 	if s.Open311Rate.Limit <= 0 || s.Open311Rate.Window <= 0 {
 		s.Open311Rate = defaultOpen311Rate
 	}
+	people := jobs.PeopleDeps{Store: d.Store, Clock: s.Clock}
+	if t := s.texts(); t != nil && s.outbox != nil {
+		people.Outbox, people.T = s.outbox, t
+	}
+	s.people = jobs.NewPeople(people)
+	s.agencies = jobs.NewAgencies(d.Store)
+	s.credentials = jobs.NewCredentials(jobs.CredentialsDeps{Store: d.Store, Clock: s.Clock, Loc: s.Loc, BindCodeTTL: s.BindCodeTTL})
 	s.routes()
 	return s
 }

@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,217 +28,440 @@ commands:
   agency add [--parent P] CODE NAME   create an agency
   agency list                         list agencies
   person add --name N --roles R [--agency A] [--telegram-chat-id ID] [--slack-user-id U] [--locale en]
-  person list                         list people
+  person list [--agency A] [--role R]
+                                      list people
   person bind-code ID                 make a /start code for a person's Telegram chat
-  person token ID                     make a personal API token (shown once)
+  person token ID [--name N] [--expires DATE]
+                                      make a personal API token (shown once); DATE is
+                                      2006-01-02 (valid through that day) or a time
   person deactivate ID                deactivate a person
 
-Every command takes --config FILE (or DUBAN_CONFIG); environment variables win.`
+Every command takes --config FILE (or DUBAN_CONFIG); environment variables win.
+Only serve and import open Redis and the chat platforms; the others need
+just the database.`
+
+// cliActor is the operator at the command line: the admin's powers,
+// audited as "cli" (access.go).
+var cliActor = duban.System("cli")
+
+// session is one run of the command line.
+type session struct {
+	getenv func(string) string
+	out    io.Writer
+}
+
+// command is one of the commands of usage: its words, and the function
+// that parses its own flags and runs it.
+type command struct {
+	name string
+	run  func(ctx context.Context, c *session, name string, args []string) error
+}
+
+var commands = []command{
+	{"serve", serve},
+	{"migrate", migrate},
+	{"import hearings", importHearings},
+	{"agency add", agencyAdd},
+	{"agency list", agencyList},
+	{"person add", personAdd},
+	{"person list", personList},
+	{"person bind-code", personBindCode},
+	{"person token", personToken},
+	{"person deactivate", personDeactivate},
+}
 
 func dispatch(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(out, usage)
 		return nil
 	}
-	cmd, rest := args[0], args[1:]
-	if (cmd == "agency" || cmd == "person" || cmd == "import") && len(rest) > 0 {
-		cmd, rest = cmd+" "+rest[0], rest[1:]
+	c := &session{getenv: getenv, out: out}
+	for _, cmd := range commands {
+		words := strings.Fields(cmd.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == cmd.name {
+			return cmd.run(ctx, c, cmd.name, args[len(words):])
+		}
 	}
-	fs := flag.NewFlagSet("duban "+cmd, flag.ContinueOnError)
-	fs.SetOutput(out)
-	cfgPath := fs.String("config", "", "YAML configuration file")
+	return fmt.Errorf("unknown command %q\n%s", strings.Join(args, " "), usage)
+}
+
+// flags is the flag set of command name, with the --config every command
+// takes.
+func (c *session) flags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("duban "+name, flag.ContinueOnError)
+	fs.SetOutput(c.out)
+	return fs, fs.String("config", "", "YAML configuration file")
+}
+
+// parse parses args with fs, flags before, between or after the
+// arguments (`person token 7 --name laptop`), and returns the arguments;
+// after "--" everything is an argument.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// config loads the configuration: the --config file (or DUBAN_CONFIG),
+// with the environment on top.
+func (c *session) config(path string) (configs.Config, error) {
+	return configs.Load(path, c.getenv)
+}
+
+// store opens and migrates the database of the configuration at path, and
+// nothing else.
+func (c *session) store(ctx context.Context, path string) (*storage.Store, configs.Config, error) {
+	cfg, err := c.config(path)
+	if err != nil {
+		return nil, cfg, err
+	}
+	st, err := app.OpenStore(ctx, cfg, nil)
+	return st, cfg, err
+}
+
+// table prints rows under a header, in aligned columns.
+func (c *session) table(header string, rows func(w io.Writer)) error {
+	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	rows(tw)
+	return tw.Flush()
+}
+
+// personID reads the one argument of a command on a person.
+func personID(name string, args []string) (int64, error) {
+	if len(args) != 1 {
+		return 0, fmt.Errorf("usage: duban %s ID", name)
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%q is not a person id", args[0])
+	}
+	return id, nil
+}
+
+// noArgs refuses arguments to a command that takes none.
+func noArgs(name string, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("usage: duban %s (no arguments; got %q)", name, strings.Join(args, " "))
+	}
+	return nil
+}
+
+// serve runs the hub; --demo on embedded defaults with demo data.
+func serve(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
 	demo := fs.Bool("demo", false, "seed demo data, short offsets, console channel")
-	parent := fs.String("parent", "", "parent agency code")
-	name := fs.String("name", "", "person's name")
-	roles := fs.String("roles", "", "comma-separated roles")
-	agency := fs.String("agency", "", "agency code")
-	tgChat := fs.Int64("telegram-chat-id", 0, "Telegram chat id")
-	slackUser := fs.String("slack-user-id", "", "Slack user id")
-	locale := fs.String("locale", duban.LocaleZH, "zh-CN or en")
-	if err := fs.Parse(rest); err != nil {
+	rest, err := parse(fs, args)
+	if err != nil {
 		return err
 	}
-	cfg, err := configs.Load(*cfgPath, getenv)
+	if err := noArgs(name, rest); err != nil {
+		return err
+	}
+	cfg, err := c.config(*cfgPath)
 	if err != nil {
 		return err
 	}
 	demoToken := ""
 	if *demo {
-		if cmd != "serve" {
-			return errors.New("--demo is for serve")
-		}
 		if cfg, demoToken, err = app.DemoConfig(cfg); err != nil {
 			return err
 		}
 	}
-	switch cmd {
-	case "serve":
-		a, err := app.New(ctx, cfg, app.Options{})
-		if err != nil {
-			return err
-		}
-		if *demo {
-			if err := app.SeedDemo(ctx, a, demoToken); err != nil {
-				a.Close()
-				return err
-			}
-		}
-		return a.Run(ctx)
-	case "migrate":
-		a, err := app.New(ctx, cfg, app.Options{})
-		if err != nil {
-			return err
-		}
-		a.Close()
-		fmt.Fprintln(out, "migrations applied")
-		return nil
+	a, err := app.New(ctx, cfg, app.Options{})
+	if err != nil {
+		return err
 	}
+	if *demo {
+		if err := app.SeedDemo(ctx, a, demoToken); err != nil {
+			a.Close()
+			return err
+		}
+	}
+	return a.Run(ctx)
+}
+
+// migrate applies the database migrations: the database only.
+func migrate(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(name, rest); err != nil {
+		return err
+	}
+	st, _, err := c.store(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	st.Close()
+	fmt.Fprintln(c.out, "migrations applied")
+	return nil
+}
+
+// importHearings registers the hearings of a CSV file, all or none. It
+// plans notices and schedules reminders, so it opens Redis and the
+// channels as serve does.
+func importHearings(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return errors.New("usage: duban import hearings FILE")
+	}
+	cfg, err := c.config(*cfgPath)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(rest[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	a, err := app.New(ctx, cfg, app.Options{Logger: app.NewLogger(io.Discard, "error", "text")})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	sys := jobs.Actor{Name: "cli"}
-	switch cmd {
-	case "import hearings":
-		if fs.NArg() != 1 {
-			return errors.New("usage: duban import hearings FILE")
+	res, err := a.Hearings.Import(ctx, cliActor, f, cfg.Location)
+	var ve *duban.ValidationError
+	if errors.As(err, &ve) {
+		for _, d := range ve.Details {
+			fmt.Fprintln(c.out, d.String())
 		}
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		res, err := a.Hearings.Import(ctx, sys, f, cfg.Location)
-		var ve *duban.ValidationError
-		if errors.As(err, &ve) {
-			for _, d := range ve.Details {
-				fmt.Fprintln(out, d.String())
-			}
-			return fmt.Errorf("nothing imported: %d problem(s)", len(ve.Details))
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "imported: %d new, %d already registered\n", res.Created, res.Existing)
-		return nil
-	case "agency add":
-		if fs.NArg() != 2 {
-			return errors.New("usage: duban agency add [--parent P] CODE NAME")
-		}
-		if err := duban.ValidateAgency(fs.Arg(0), fs.Arg(1)); err != nil {
-			return err
-		}
-		ag := &duban.Agency{Code: fs.Arg(0), Name: fs.Arg(1)}
-		if *parent != "" {
-			p, err := a.Store.AgencyByCode(ctx, *parent)
-			if err != nil {
-				return err
-			}
-			ag.ParentID = &p.ID
-		}
-		if err := a.Store.CreateAgency(ctx, ag); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "agency %s created (id %d)\n", ag.Code, ag.ID)
-		return a.Store.Audit(ctx, "cli", "agency.create", "agency:"+ag.Code, "")
-	case "agency list":
-		list, err := a.Store.Agencies(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CODE\tNAME\tACTIVE")
-		for _, ag := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%v\n", ag.Code, ag.Name, ag.Active)
-		}
-		return tw.Flush()
-	case "person add":
-		rs, err := duban.ParseRoles(*roles)
-		if err != nil {
-			return err
-		}
-		p := &duban.Person{Name: strings.TrimSpace(*name), Roles: rs, SlackUserID: *slackUser, Locale: duban.NormalizeLocale(*locale)}
-		if *agency != "" {
-			ag, err := a.Store.AgencyByCode(ctx, *agency)
-			if err != nil {
-				return err
-			}
-			p.AgencyID = &ag.ID
-		}
-		if *tgChat != 0 {
-			p.TelegramChatID = tgChat
-			if *tgChat > 0 {
-				p.TelegramUserID = tgChat
-			}
-		}
-		if err := duban.ValidatePerson(p); err != nil {
-			return err
-		}
-		if err := a.Store.CreatePerson(ctx, p); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "person %d created\n", p.ID)
-		return a.Store.Audit(ctx, "cli", "person.create", fmt.Sprintf("person:%d", p.ID), "")
-	case "person list":
-		list, err := a.Store.People(ctx, storage.PeopleFilter{})
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tAGENCY\tROLES\tTELEGRAM\tSLACK\tACTIVE")
-		for _, p := range list {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%v\t%v\n", p.ID, p.Name, p.AgencyCode, p.Roles, p.TelegramChatID != nil, p.SlackUserID != "", p.Active)
-		}
-		return tw.Flush()
-	case "person bind-code", "person token", "person deactivate":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("usage: duban %s ID", cmd)
-		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not a person id", fs.Arg(0))
-		}
-		p, err := a.Store.PersonByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		switch cmd {
-		case "person bind-code":
-			code := randomCode()
-			exp := a.Clock.Now().Add(cfg.BindCodeTTL)
-			if err := a.Store.CreateBindCode(ctx, p.ID, code, exp); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "send the bot: /start %s (valid until %s)\n", code, exp.In(cfg.Location).Format(time.DateTime))
-		case "person token":
-			b := make([]byte, 32)
-			_, _ = rand.Read(b)
-			tok := "dbn_" + base64.RawURLEncoding.EncodeToString(b)
-			sum := sha256.Sum256([]byte(tok))
-			if err := a.Store.CreateToken(ctx, p.ID, hex.EncodeToString(sum[:])); err != nil {
-				return err
-			}
-			fmt.Fprintln(out, tok)
-		case "person deactivate":
-			p.Active = false
-			if err := a.Store.UpdatePerson(ctx, p); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "person %d deactivated\n", p.ID)
-		}
-		return a.Store.Audit(ctx, "cli", strings.ReplaceAll(cmd, " ", "."), fmt.Sprintf("person:%d", p.ID), "")
+		return fmt.Errorf("nothing imported: %d problem(s)", len(ve.Details))
 	}
-	return fmt.Errorf("unknown command %q\n%s", strings.Join(args, " "), usage)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "imported: %d new, %d already registered\n", res.Created, res.Existing)
+	return nil
 }
 
-// randomCode is 8 Crockford base32 symbols: easy to type, 40 random bits.
-func randomCode() string {
-	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%32]
+// agencyAdd creates an agency.
+func agencyAdd(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	parent := fs.String("parent", "", "parent agency code")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
 	}
-	return string(b)
+	if len(rest) != 2 {
+		return errors.New("usage: duban agency add [--parent P] CODE NAME")
+	}
+	st, _, err := c.store(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ag, err := jobs.NewAgencies(st).Add(ctx, cliActor, rest[0], rest[1], *parent)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "agency %s created (id %d)\n", ag.Code, ag.ID)
+	return nil
+}
+
+// agencyList lists the agencies: the database only.
+func agencyList(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(name, rest); err != nil {
+		return err
+	}
+	st, _, err := c.store(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := jobs.NewAgencies(st).List(ctx, cliActor)
+	if err != nil {
+		return err
+	}
+	return c.table("CODE\tNAME\tACTIVE", func(w io.Writer) {
+		for _, ag := range list {
+			fmt.Fprintf(w, "%s\t%s\t%v\n", ag.Code, ag.Name, ag.Active)
+		}
+	})
+}
+
+// personAdd creates a person.
+func personAdd(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	pname := fs.String("name", "", "person's name")
+	roles := fs.String("roles", "", "comma-separated roles")
+	agency := fs.String("agency", "", "agency code")
+	tgChat := fs.Int64("telegram-chat-id", 0, "Telegram chat id")
+	slackUser := fs.String("slack-user-id", "", "Slack user id")
+	locale := fs.String("locale", duban.LocaleZH, "zh-CN or en")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(name, rest); err != nil {
+		return err
+	}
+	f := jobs.PersonFields{Name: pname, Roles: &[]string{*roles}}
+	loc := duban.NormalizeLocale(*locale)
+	f.Locale = &loc
+	if *agency != "" {
+		f.Agency = &jobs.AgencyRef{Code: *agency}
+	}
+	if *tgChat != 0 {
+		f.TelegramChatID = tgChat
+	}
+	if *slackUser != "" {
+		f.SlackUserID = slackUser
+	}
+	st, _, err := c.store(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := jobs.NewPeople(jobs.PeopleDeps{Store: st}).Add(ctx, cliActor, f)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "person %d created\n", p.ID)
+	return nil
+}
+
+// personList lists people: the database only.
+func personList(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	var q jobs.PeopleQuery
+	fs.StringVar(&q.Agency, "agency", "", "only people of this agency (code)")
+	fs.StringVar(&q.Role, "role", "", "only people holding this role")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(name, rest); err != nil {
+		return err
+	}
+	st, _, err := c.store(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := jobs.NewPeople(jobs.PeopleDeps{Store: st}).List(ctx, cliActor, q)
+	if err != nil {
+		return err
+	}
+	return c.table("ID\tNAME\tAGENCY\tROLES\tTELEGRAM\tSLACK\tACTIVE", func(w io.Writer) {
+		for _, p := range list {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%v\t%v\n", p.ID, p.Name, p.AgencyCode, p.Roles, p.TelegramChatID != nil, p.SlackUserID != "", p.Active)
+		}
+	})
+}
+
+// credentials opens the database and the credential use cases on it.
+func (c *session) credentials(ctx context.Context, path string) (*jobs.Credentials, *storage.Store, configs.Config, error) {
+	st, cfg, err := c.store(ctx, path)
+	if err != nil {
+		return nil, nil, cfg, err
+	}
+	return jobs.NewCredentials(jobs.CredentialsDeps{Store: st, Loc: cfg.Location, BindCodeTTL: cfg.BindCodeTTL}), st, cfg, nil
+}
+
+// personBindCode makes a /start code for a person's chat.
+func personBindCode(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := personID(name, rest)
+	if err != nil {
+		return err
+	}
+	creds, st, cfg, err := c.credentials(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bc, err := creds.BindCode(ctx, cliActor, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "send the bot: /start %s (valid until %s)\n", bc.Code, bc.ExpiresAt.In(cfg.Location).Format(time.DateTime))
+	return nil
+}
+
+// personToken mints a personal API token and prints it, once.
+func personToken(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	tname := fs.String("name", "", "what the token is for, e.g. laptop")
+	expires := fs.String("expires", "", "2006-01-02 (valid through that day) or a time (RFC 3339, 2006-01-02 15:04); empty: never")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := personID(name, rest)
+	if err != nil {
+		return err
+	}
+	creds, st, cfg, err := c.credentials(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := creds.MintToken(ctx, cliActor, id, jobs.TokenSpec{Name: *tname, ExpiresAt: throughDay(*expires, cfg.Location)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.out, t.Secret)
+	return nil
+}
+
+// throughDay turns a bare date into the moment that day ends in loc (a
+// token "expiring 2027-06-30" works all that day); anything else is left
+// for the use case to read.
+func throughDay(s string, loc *time.Location) string {
+	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(s), loc)
+	if err != nil {
+		return s
+	}
+	return d.AddDate(0, 0, 1).Format(time.RFC3339)
+}
+
+// personDeactivate deactivates a person.
+func personDeactivate(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := personID(name, rest)
+	if err != nil {
+		return err
+	}
+	st, _, err := c.store(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := jobs.NewPeople(jobs.PeopleDeps{Store: st}).Deactivate(ctx, cliActor, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "person %d deactivated\n", p.ID)
+	return nil
 }
