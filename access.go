@@ -5,8 +5,8 @@ import (
 	"slices"
 )
 
-// This file is the rule book: who may see and do what (DESIGN.md, "Who may
-// see and do what"). Every entry point — the API, both bots, the CLI, jobs
+// This file is the rule book: who may see and do what (README.md, "Who may
+// see and do what"; the table is docs/ACCESS.md). Every entry point — the API, both bots, the CLI, jobs
 // and the web pages — asks it; none decides on its own. docs/ACCESS.md is
 // generated from it (TestAccessDocMatchesTheRules).
 
@@ -77,7 +77,7 @@ func (r Roles) Office() bool {
 // Do is something an actor may ask to do to a thing.
 type Do string
 
-// What an actor may do, by thing (DESIGN.md's rows).
+// What an actor may do, by thing: the rows of docs/ACCESS.md.
 const (
 	HearingRegister     Do = "hearing.register" // register a notice (HTTP, Slack, CSV import)
 	HearingMove         Do = "hearing.move"

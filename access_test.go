@@ -8,9 +8,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite docs/ACCESS.md from the rules")
 
-// wantMatrix is DESIGN.md's "Who may see and do what", cell by cell, in
-// the columns of MatrixRoles: staff, supervisor, head, deputy and handler
-// of X, admin, the bootstrap token. Each cell is checked in every state of
+// wantMatrix is who may see and do what, cell by cell, written out by hand
+// so that a change of the rules is made on purpose (docs/ACCESS.md is
+// generated from the rules; this table checks them), in the columns of
+// MatrixRoles: staff, supervisor, head, deputy and handler of X, admin,
+// the bootstrap token. Each cell is checked in every state of
 // its thing (MatrixStates): "yes" in all, "—" in none, or where.
 var wantMatrix = map[Do][7]string{
 	"hearing.register":      {"yes", "—", "—", "—", "—", "yes", "yes"},

@@ -10,7 +10,7 @@ import (
 // ComplaintStatus is where a complaint stands.
 type ComplaintStatus string
 
-// Complaint states (CONTRACT.md): received → accepted | rejected; accepted →
+// Complaint states (docs/API.md, Complaints): received → accepted | rejected; accepted →
 // assigned → replied → closed; a reply may be sent back (replied → assigned);
 // closed and rejected complaints can be reopened (→ accepted); any open
 // complaint can be merged into another.
@@ -53,7 +53,7 @@ func (s ComplaintStatus) Open() bool {
 // Source is how a complaint reached the office.
 type Source string
 
-// Sources of complaints (CONTRACT.md).
+// Sources of complaints, as the API and Open311 name them (docs/API.md).
 const (
 	SourceTelegram    Source = "telegram"     // the public hotline bot
 	SourceHotlineCall Source = "hotline_call" // a call to the supervision hotline, logged by staff
@@ -84,7 +84,8 @@ func ParseSource(s string) (Source, error) {
 // service codes.
 type Category string
 
-// Categories of complaints (CONTRACT.md).
+// Categories of complaints, as the API names them and Open311 lists them
+// as services (docs/API.md).
 const (
 	CategoryIllegalFine Category = "illegal_fine" // 乱罚款
 	CategoryIllegalFee  Category = "illegal_fee"  // 乱收费
@@ -115,7 +116,7 @@ func ParseCategory(s string) (Category, error) {
 // complaint. Every action taken is an Event.
 type Action string
 
-// Actions on a complaint (CONTRACT.md).
+// Actions on a complaint (docs/API.md, POST /api/v1/complaints/{id}/actions).
 const (
 	ActionAccept   Action = "accept"   // received → accepted
 	ActionReject   Action = "reject"   // received → rejected; needs a reason, the reporter is told
@@ -225,10 +226,10 @@ func AllowedActions(s ComplaintStatus) []string {
 const (
 	// MaxReportRunes bounds a report's description, which may span several
 	// Telegram messages, and any text of an action: 20,000 Unicode code
-	// points (CONTRACT.md, Chat).
+	// points (docs/API.md, POST /api/v1/complaints).
 	MaxReportRunes = 20000
 	// MaxAttachmentBytes bounds one photo or document sent with a report
-	// (CONTRACT.md, Chat): 10 MB.
+	// (README.md, The complaint queue): 10 MB.
 	MaxAttachmentBytes = 10 << 20
 	// MaxAssignWorkingDays and MaxExtendWorkingDays bound the time limit set
 	// by an assignment and the days one extension adds.

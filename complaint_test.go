@@ -12,7 +12,7 @@ import (
 )
 
 // TestTransition_EveryStateAndAction walks all 7 × 12 pairs against the
-// table of CONTRACT.md.
+// table of states and actions in docs/API.md (Complaints).
 func TestTransition_EveryStateAndAction(t *testing.T) {
 	const no = ComplaintStatus("") // not allowed
 	want := map[ComplaintStatus]map[Action]ComplaintStatus{

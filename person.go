@@ -11,7 +11,7 @@ import (
 // Role is what a person may do in duban.
 type Role string
 
-// The roles of CONTRACT.md.
+// The roles a person may hold (docs/API.md, People; docs/ACCESS.md).
 const (
 	RoleAgencyHead Role = "agency_head"
 	RoleDeputy     Role = "deputy"

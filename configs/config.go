@@ -124,7 +124,8 @@ type Config struct {
 	// escalations, follow-ups, erasure).
 	SLAInterval time.Duration `yaml:"sla_interval" env:"DUBAN_SLA_INTERVAL"`
 	// ReportsPerChat is how many guided reports one Telegram chat may file
-	// in a day (CONTRACT.md); past it the bot files nothing.
+	// in 24 hours (README.md, DUBAN_REPORTS_PER_CHAT); past it the bot
+	// files nothing.
 	ReportsPerChat int `yaml:"reports_per_chat" env:"DUBAN_REPORTS_PER_CHAT"`
 }
 

@@ -1,6 +1,6 @@
 // Package ratelimit counts hits per key in Redis, so that every replica of
-// duban shares one count: the limits on public doors (CONTRACT.md,
-// DUBAN_OPEN311_RATE and the failed-credentials limit).
+// duban shares one count: the limits on public doors (DUBAN_OPEN311_RATE
+// and the failed-credentials limit; docs/API.md, Limits on public doors).
 package ratelimit
 
 import (

@@ -71,8 +71,9 @@ func (s *Store) IdleChatStates(ctx context.Context, kind string, before time.Tim
 	return keys, nil
 }
 
-// Retention of the rows public traffic leaves behind (DESIGN.md: tables
-// that grow with public traffic are pruned): a handled update id or an
+// Retention of the rows public traffic leaves behind: a table that grows
+// with what strangers send must be pruned, or anyone could fill the
+// database (README.md, Privacy, gives the periods). A handled update id or an
 // idempotency key guards against re-delivery and retries, which come
 // within hours, so a week is ample; a /status look-up counts only
 // towards the last hour's limit.
