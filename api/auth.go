@@ -21,7 +21,7 @@ import (
 // allowed everything.
 const adminActor = "admin"
 
-// Failed credentials (CONTRACT.md): 20 wrong bearer tokens a minute from
+// Failed credentials (docs/API.md, Limits on public doors): 20 wrong bearer tokens a minute from
 // one address, then 429 for a minute.
 const (
 	authFailLimit  = 20

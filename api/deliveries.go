@@ -19,7 +19,7 @@ type deliveryJSON struct {
 }
 
 // reporterName is how the delivery log names a complaint's reporter, who
-// is not a person in duban and whose chat is never shown (CONTRACT.md).
+// is not a person in duban and whose chat is never shown (docs/API.md, Deliveries).
 const reporterName = "reporter"
 
 // deliveryOut renders deliveries, times in local time, looking each

@@ -14,7 +14,7 @@ import (
 	"github.com/cityhall/duban/storage"
 )
 
-// errorBody is the one shape of every error answer (CONTRACT.md, HTTP API).
+// errorBody is the one shape of every error answer (docs/API.md, Errors).
 type errorBody struct {
 	Error   string             `json:"error"`
 	Details []duban.FieldError `json:"details,omitempty"`

@@ -278,7 +278,7 @@ type answerRequest struct {
 // confirmed|delegated, delegate?: {name, reason}}, the head's answer as the
 // bots take it, given by a head (of that agency) or recorded by office
 // staff from a head's call (the answer then names them as recorded_by).
-// An extension of CONTRACT.md; agency may be left out when the hearing has
+// An extension (docs/API.md, the answer route); agency may be left out when the hearing has
 // one defendant, or the caller heads one of them.
 func (s *server) answerHearing(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
 	var req answerRequest

@@ -1,4 +1,4 @@
-// Package api is duban's HTTP surface: the JSON API of CONTRACT.md for
+// Package api is duban's HTTP surface: the JSON API of docs/API.md for
 // agencies, people, hearings, complaints, deliveries, the audit log and
 // reports, Open311 GeoReport v2, with the health, readiness and metrics
 // endpoints and the platform webhooks mounted beside it.
@@ -69,7 +69,7 @@ type Limiter interface {
 	Count(ctx context.Context, key string) (n int, left time.Duration, err error)
 }
 
-// defaultOpen311Rate is DUBAN_OPEN311_RATE's default (CONTRACT.md).
+// defaultOpen311Rate is DUBAN_OPEN311_RATE's default (README.md; configs/duban.example.yaml).
 var defaultOpen311Rate = ratelimit.Rate{Limit: 10, Window: time.Minute}
 
 // readyTimeout bounds a readiness probe; orchestrators probe every few

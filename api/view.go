@@ -8,7 +8,7 @@ import (
 	"github.com/cityhall/duban/storage"
 )
 
-// hearingJSON is a hearing as CONTRACT.md shows it.
+// hearingJSON is a hearing as docs/API.md (Hearings) shows it.
 type hearingJSON struct {
 	ID         int64               `json:"id"`
 	CaseNumber string              `json:"case_number"`
@@ -30,7 +30,7 @@ type hearingAgencyJSON struct {
 	Outcome  *duban.Attendance `json:"outcome"`
 	// RecordedBy names the office staff member who recorded the answer a
 	// head gave by phone or in person; absent when the head answered
-	// themselves. An extension of CONTRACT.md's shape.
+	// themselves. An extension of the original shape (docs/API.md, Hearings).
 	RecordedBy string `json:"recorded_by,omitempty"`
 }
 

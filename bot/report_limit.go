@@ -12,7 +12,7 @@ import (
 	"github.com/cityhall/duban/storage"
 )
 
-// defaultReportsPerChat is DUBAN_REPORTS_PER_CHAT's default (CONTRACT.md).
+// defaultReportsPerChat is DUBAN_REPORTS_PER_CHAT's default (README.md; configs/duban.example.yaml).
 const defaultReportsPerChat = 10
 
 // reportLimitWindow is the day a filed report counts against its chat, and

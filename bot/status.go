@@ -14,7 +14,7 @@ import (
 )
 
 // statusLookupsPerHour is how many /status lookups a chat may make in an
-// hour (CONTRACT.md, Chat): enough for a reporter, too few to guess codes.
+// hour (README.md, the complaint queue): enough for a reporter, too few to guess codes.
 const statusLookupsPerHour = 10
 
 // publicEventText lists the actions whose text the reporter reads in the

@@ -1,6 +1,6 @@
 -- +goose Up
 -- The agency a reporter names is a claim, kept apart from the agency the
--- office assigns (DESIGN.md, "Who may see and do what"): reported_agency_id
+-- office assigns (docs/ACCESS.md): reported_agency_id
 -- is the first, agency_id the second, null until an assignment.
 ALTER TABLE complaints ADD COLUMN reported_agency_id BIGINT REFERENCES agencies(id);
 UPDATE complaints SET reported_agency_id = agency_id;
