@@ -28,8 +28,8 @@ func ValidateAgency(code, name string) error {
 	}
 	if strings.TrimSpace(name) == "" {
 		v.Add("name", "is required")
-	} else if len([]rune(name)) > 200 {
-		v.Add("name", "must be at most 200 characters")
+	} else if len([]rune(name)) > MaxTitleRunes {
+		v.Add("name", "must be at most %d characters", MaxTitleRunes)
 	}
 	return v.Err()
 }

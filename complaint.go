@@ -31,14 +31,7 @@ var ComplaintStatuses = []ComplaintStatus{
 }
 
 // ParseComplaintStatus validates a status, as a list filter takes it.
-func ParseComplaintStatus(s string) (ComplaintStatus, error) {
-	for _, x := range ComplaintStatuses {
-		if string(x) == s {
-			return x, nil
-		}
-	}
-	return "", Invalid("status", "must be one of %s", joinNames(ComplaintStatuses))
-}
+func ParseComplaintStatus(s string) (ComplaintStatus, error) { return parseOneOf("status", s, ComplaintStatuses) }
 
 // Open reports whether a complaint in state s is still being handled:
 // received, accepted, assigned or replied.
@@ -71,14 +64,7 @@ var Sources = []Source{
 }
 
 // ParseSource validates a source.
-func ParseSource(s string) (Source, error) {
-	for _, x := range Sources {
-		if string(x) == s {
-			return x, nil
-		}
-	}
-	return "", Invalid("source", "must be one of %s", joinNames(Sources))
-}
+func ParseSource(s string) (Source, error) { return parseOneOf("source", s, Sources) }
 
 // Category is what a complaint is about. The codes double as Open311
 // service codes.
@@ -103,14 +89,7 @@ var Categories = []Category{
 }
 
 // ParseCategory validates a category.
-func ParseCategory(s string) (Category, error) {
-	for _, x := range Categories {
-		if string(x) == s {
-			return x, nil
-		}
-	}
-	return "", Invalid("category", "must be one of %s", joinNames(Categories))
-}
+func ParseCategory(s string) (Category, error) { return parseOneOf("category", s, Categories) }
 
 // Action is something a supervisor, office staff or a handler does to a
 // complaint. Every action taken is an Event.
@@ -143,14 +122,7 @@ var Actions = []Action{
 }
 
 // ParseAction validates an action.
-func ParseAction(s string) (Action, error) {
-	for _, x := range Actions {
-		if string(x) == s {
-			return x, nil
-		}
-	}
-	return "", Invalid("action", "must be one of %s", joinNames(Actions))
-}
+func ParseAction(s string) (Action, error) { return parseOneOf("action", s, Actions) }
 
 // transitions holds, for each state, the actions allowed in it and the state
 // each leads to. Urge, escalate, extend, note and rate leave the state as it
@@ -222,8 +194,22 @@ func AllowedActions(s ComplaintStatus) []string {
 	return out
 }
 
-// Limits of what people type.
+// Limits of what people type, in Unicode code points: the one place they
+// are set, for every door (API, Open311, both bots, the CLI).
 const (
+	// MaxNameRunes bounds a name: a person's, a deputy's, a token's, a
+	// courtroom, a case number.
+	MaxNameRunes = 100
+	// MaxTitleRunes bounds an agency's or a court's name, and a search.
+	MaxTitleRunes = 200
+	// MaxPartyRunes bounds a plaintiff.
+	MaxPartyRunes = 500
+	// MaxNoteRunes bounds a hearing's cause and a deputy's reason.
+	MaxNoteRunes = 1000
+	// MaxFieldRunes bounds every other field of a complaint (location,
+	// outlet, link, the reporter's name and phone), and a supervisor's
+	// reason given in chat.
+	MaxFieldRunes = 2000
 	// MaxReportRunes bounds a report's description, which may span several
 	// Telegram messages, and any text of an action: 20,000 Unicode code
 	// points (docs/API.md, POST /api/v1/complaints).
@@ -446,6 +432,18 @@ func ValidateCoordinates(lat, lon float64) error {
 		v.Add("long", "must be a longitude from -180 to 180")
 	}
 	return v.Err()
+}
+
+// parseOneOf returns the value of values spelled s, or an Invalid error
+// naming field and every value it may take: the one parser of duban's
+// enumerations.
+func parseOneOf[T ~string](field, s string, values []T) (T, error) {
+	for _, x := range values {
+		if string(x) == s {
+			return x, nil
+		}
+	}
+	return "", Invalid(field, "must be one of %s", joinNames(values))
 }
 
 func joinNames[T ~string](xs []T) string {

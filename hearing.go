@@ -104,12 +104,12 @@ func (n *Notice) Validate(now time.Time) error {
 			v.Add(field, "must be at most %d characters", max)
 		}
 	}
-	req("case_number", n.CaseNumber, 100)
-	req("court", n.Court, 200)
-	req("plaintiff", n.Plaintiff, 500)
-	req("cause", n.Cause, 1000)
-	if len([]rune(n.Courtroom)) > 100 {
-		v.Add("courtroom", "must be at most 100 characters")
+	req("case_number", n.CaseNumber, MaxNameRunes)
+	req("court", n.Court, MaxTitleRunes)
+	req("plaintiff", n.Plaintiff, MaxPartyRunes)
+	req("cause", n.Cause, MaxNoteRunes)
+	if len([]rune(n.Courtroom)) > MaxNameRunes {
+		v.Add("courtroom", "must be at most %d characters", MaxNameRunes)
 	}
 	if len(n.Agencies) == 0 {
 		v.Add("agency", "at least one defendant agency is required")

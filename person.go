@@ -115,8 +115,8 @@ func ValidatePerson(p *Person) error {
 	var v ValidationError
 	if strings.TrimSpace(p.Name) == "" {
 		v.Add("name", "is required")
-	} else if len([]rune(p.Name)) > 100 {
-		v.Add("name", "must be at most 100 characters")
+	} else if len([]rune(p.Name)) > MaxNameRunes {
+		v.Add("name", "must be at most %d characters", MaxNameRunes)
 	}
 	if len(p.Roles) == 0 {
 		v.Add("roles", "at least one role is required")

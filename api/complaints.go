@@ -181,8 +181,8 @@ func (s *server) complaintFilter(r *http.Request, a jobs.Actor) (storage.Complai
 		}
 	}
 	if raw := q.Get("q"); raw != "" {
-		if !utf8.ValidString(raw) || utf8.RuneCountInString(raw) > 200 {
-			v.Add("q", "must be at most 200 characters of UTF-8")
+		if !utf8.ValidString(raw) || utf8.RuneCountInString(raw) > duban.MaxTitleRunes {
+			v.Add("q", "must be at most %d characters of UTF-8", duban.MaxTitleRunes)
 		}
 		f.Query = raw
 	}

@@ -51,7 +51,7 @@ const maxOpen311Parts = 100
 
 // maxFieldRunes bounds every field but the description, as jobs.Intake
 // does.
-const maxFieldRunes = 2000
+const maxFieldRunes = duban.MaxFieldRunes
 
 // open311Problem is an error answered in the spec's form,
 // [{"code": status, "description": …}], one entry per message.

@@ -29,13 +29,13 @@ func (hs *Hearings) Answer(ctx context.Context, actor Actor, req AnswerRequest) 
 		req.DelegateName, req.DelegateReason = strings.TrimSpace(req.DelegateName), strings.TrimSpace(req.DelegateReason)
 		if req.DelegateName == "" {
 			v.Add("delegate.name", "is required")
-		} else if len([]rune(req.DelegateName)) > 100 {
-			v.Add("delegate.name", "must be at most 100 characters")
+		} else if len([]rune(req.DelegateName)) > duban.MaxNameRunes {
+			v.Add("delegate.name", "must be at most %d characters", duban.MaxNameRunes)
 		}
 		if req.DelegateReason == "" {
 			v.Add("delegate.reason", "is required")
-		} else if len([]rune(req.DelegateReason)) > 1000 {
-			v.Add("delegate.reason", "must be at most 1000 characters")
+		} else if len([]rune(req.DelegateReason)) > duban.MaxNoteRunes {
+			v.Add("delegate.reason", "must be at most %d characters", duban.MaxNoteRunes)
 		}
 	default:
 		v.Add("answer", "must be confirmed or delegated")

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hibiken/asynq"
 
@@ -121,17 +120,10 @@ func (cs *Complaints) fields(ctx context.Context, locale string, c *duban.Compla
 		"Source":      cs.T.T(locale, "source."+string(c.Source), nil),
 		"Category":    cs.T.T(locale, "category."+string(c.Category), nil),
 		"Agency":      agency,
-		"Description": clip(c.Description, 500),
+		"Description": duban.Truncate(c.Description, 500),
 		"Location":    c.Location,
 		"DueAt":       due,
 	}
-}
-
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 // SupervisionMessage renders a complaint for supervisors, with the buttons

@@ -104,8 +104,8 @@ func (in *Intake) Validate() error {
 			v.Add(field, "is not valid UTF-8")
 		} else if strings.ContainsRune(s, 0) {
 			v.Add(field, "contains a NUL character")
-		} else if utf8.RuneCountInString(s) > 2000 {
-			v.Add(field, "must be at most 2000 characters")
+		} else if utf8.RuneCountInString(s) > duban.MaxFieldRunes {
+			v.Add(field, "must be at most %d characters", duban.MaxFieldRunes)
 		}
 	}
 	total := utf8.RuneCountInString(in.Description) + utf8.RuneCountInString(in.Location)

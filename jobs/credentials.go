@@ -74,7 +74,7 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 const bindCodeLen = 8
 
 // MaxTokenName bounds a token's name: a label like "laptop" or "OA sync".
-const MaxTokenName = 100
+const MaxTokenName = duban.MaxNameRunes
 
 // HashToken is what the store keeps of a personal token: its SHA-256 in hex.
 func HashToken(token string) string {

@@ -259,8 +259,8 @@ func (hs *Hearings) SetCourtroom(ctx context.Context, actor Actor, id int64, roo
 	if err := actor.Check(duban.HearingMove, duban.Subject{}); err != nil {
 		return nil, err
 	}
-	if len([]rune(room)) > 100 {
-		return nil, duban.Invalid("courtroom", "must be at most 100 characters")
+	if len([]rune(room)) > duban.MaxNameRunes {
+		return nil, duban.Invalid("courtroom", "must be at most %d characters", duban.MaxNameRunes)
 	}
 	err := hs.Store.InTx(ctx, func(tx *storage.Store) error {
 		h, err := tx.HearingByID(ctx, id)

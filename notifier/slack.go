@@ -173,7 +173,7 @@ func slackMessage(msg duban.Message) []slack.MsgOption {
 	for _, row := range msg.Buttons {
 		var elements []slack.BlockElement
 		for _, b := range row {
-			label := slack.NewTextBlockObject(slack.PlainTextType, truncateRunes(b.Label, slackMaxButtonLabel), true, false)
+			label := slack.NewTextBlockObject(slack.PlainTextType, duban.Truncate(b.Label, slackMaxButtonLabel), true, false)
 			// Slack wants action_ids unique within a block; Data is unique.
 			btn := slack.NewButtonBlockElement(b.Data, b.Data, label)
 			switch b.Style {
@@ -257,12 +257,3 @@ func escapeTruncate(s string, limit int) string {
 	return b.String()
 }
 
-// truncateRunes cuts s to at most limit characters, ending it with an
-// ellipsis when cut.
-func truncateRunes(s string, limit int) string {
-	r := []rune(s)
-	if len(r) <= limit {
-		return s
-	}
-	return string(r[:limit-1]) + ellipsis
-}

@@ -261,7 +261,7 @@ func TestSlackMessage_StylesAndTruncates(t *testing.T) {
 	if !strings.HasSuffix(got, "&amp;"+ellipsis) {
 		t.Errorf("cut inside an escape: ends %q", got[len(got)-12:])
 	}
-	if got := truncateRunes(strings.Repeat("长", 100), slackMaxButtonLabel); len([]rune(got)) != slackMaxButtonLabel {
+	if got := duban.Truncate(strings.Repeat("长", 100), slackMaxButtonLabel); len([]rune(got)) != slackMaxButtonLabel {
 		t.Errorf("label of %d characters", len([]rune(got)))
 	}
 }

@@ -72,7 +72,7 @@ func (s *Store) DeliverySent(ctx context.Context, id int64, providerID string) e
 // worth retrying, keeping the error for the operator.
 func (s *Store) DeliveryRequeue(ctx context.Context, id int64, reason string) error {
 	if _, err := s.exec(ctx, `UPDATE deliveries SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
-		duban.DeliveryQueued, truncate(reason, 500), s.now(), id); err != nil {
+		duban.DeliveryQueued, duban.Truncate(reason, 500), s.now(), id); err != nil {
 		return fmt.Errorf("requeue delivery %d: %w", id, err)
 	}
 	return nil
@@ -81,7 +81,7 @@ func (s *Store) DeliveryRequeue(ctx context.Context, id int64, reason string) er
 // DeliveryFailed records a delivery that will not be retried.
 func (s *Store) DeliveryFailed(ctx context.Context, id int64, reason string) error {
 	if _, err := s.exec(ctx, `UPDATE deliveries SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
-		duban.DeliveryFailed, truncate(reason, 500), s.now(), id); err != nil {
+		duban.DeliveryFailed, duban.Truncate(reason, 500), s.now(), id); err != nil {
 		return fmt.Errorf("fail delivery %d: %w", id, err)
 	}
 	return nil
@@ -166,13 +166,6 @@ func (s *Store) CountDeliveries(ctx context.Context) (map[duban.DeliveryStatus]i
 	return out, nil
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
-}
 
 // StaleSending counts deliveries left sending since before t: a crash
 // between the provider call and its record. They are reported, never
