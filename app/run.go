@@ -38,7 +38,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 
 	srv := jobs.NewServer(a.redisOpt, jobs.ServerConfig{Concurrency: a.Cfg.Concurrency, ShutdownTimeout: a.Cfg.ShutdownTimeout}, a.Log)
-	if err := srv.Start(jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler, a.Complaints)); err != nil {
+	if err := srv.Start(jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler, a.Complaints, a.housekeeping...)); err != nil {
 		ln.Close()
 		return fmt.Errorf("app: start workers: %w", err)
 	}
@@ -105,7 +105,7 @@ func (a *App) Run(ctx context.Context) error {
 func channelNames(a *App) []string {
 	var out []string
 	for _, c := range jobs.DefaultChannelOrder {
-		if _, ok := a.Outbox.Senders[c]; ok {
+		if a.Outbox.Has(c) {
 			out = append(out, string(c))
 		}
 	}

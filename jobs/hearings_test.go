@@ -210,7 +210,7 @@ func TestEscalation_OnlyWhileUnanswered(t *testing.T) {
 
 func TestHeadWithoutChannel_EscalatedAtOnce(t *testing.T) {
 	h := newHarness(t, storagetest.SQLiteURL(t))
-	delete(h.outbox.Senders, duban.ChannelConsole) // only Telegram: staff and supervisors unreachable, head too
+	h.dropChannel(duban.ChannelConsole) // only Telegram: staff and supervisors unreachable, head too
 	ag := storagetest.Agency(t, h.store, "NOCH", "无渠道局")
 	storagetest.Person(t, h.store, duban.Person{Name: "无名局长", AgencyID: &ag.ID, Roles: duban.Roles{duban.RoleAgencyHead}})
 	chat := int64(3003)
@@ -366,7 +366,7 @@ func TestDeliver_CrashBetweenSendAndRecordIsReportedNotResent(t *testing.T) {
 		if n := len(h.rec.all()); n != 0 {
 			t.Fatalf("%d messages sent again after the crash", n)
 		}
-		rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
+		rc := jobs.NewReconciler(h.store, h.queue, jobs.ReconcilerConfig{Interval: time.Minute, Clock: h.clock, Log: h.log, Metrics: h.metrics})
 		h.clock.Advance(2 * time.Minute)
 		st, err := rc.Reconcile(h.ctx)
 		if err != nil || st.Uncertain != 1 || st.Deliveries != 0 {
@@ -394,7 +394,7 @@ func TestReconcile_RebuildsTasksAfterRedisIsFlushed(t *testing.T) {
 		// pass's window, and the escalation is due now.
 		hr := h.register("M-1", at.Add(2*time.Hour+3*time.Minute))
 		h.redis.Mini.FlushAll()
-		rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: 2 * time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
+		rc := jobs.NewReconciler(h.store, h.queue, jobs.ReconcilerConfig{Interval: 2 * time.Minute, Clock: h.clock, Log: h.log, Metrics: h.metrics})
 		st, err := rc.Reconcile(h.ctx)
 		if err != nil {
 			t.Fatal(err)

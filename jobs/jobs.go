@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -84,6 +85,28 @@ func NewReconcileTask(p time.Time, period time.Duration) *asynq.Task {
 // MaxDeliveryAttempts bounds retries of one delivery for errors that are
 // not rate limits (rate limits are waited out and not counted).
 const MaxDeliveryAttempts = 8
+
+// The defaults of the use cases' optional dependencies.
+func orClock(c duban.Clock) duban.Clock {
+	if c == nil {
+		return duban.SystemClock{}
+	}
+	return c
+}
+
+func orLog(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+func orMetrics(m *Metrics) *Metrics {
+	if m == nil {
+		return NewMetrics(nil)
+	}
+	return m
+}
 
 // Queue enqueues and withdraws tasks.
 type Queue struct {
