@@ -46,9 +46,10 @@ func (a *App) Run(ctx context.Context) error {
 	intake, stopIntake := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); a.Reconciler.RunSchedule(intake) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); a.Complaints.RunSchedule(intake, a.Cfg.SLAInterval) }()
+	go func() {
+		defer wg.Done()
+		a.Queue.Schedule(intake, a.Log, jobs.PeriodicReconcile(a.Cfg.ReconcileInterval), jobs.PeriodicSLACheck(a.Cfg.SLAInterval))
+	}()
 
 	httpSrv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}

@@ -22,25 +22,13 @@ type SupervisionPoster interface {
 	Update(ctx context.Context, channel, ts string, msg duban.Message) error
 }
 
-// TypeComplaintSync posts or updates a complaint's message in the
-// supervision channel.
-const TypeComplaintSync = "complaint:sync"
-
-// ComplaintPayload names a complaint.
-type ComplaintPayload struct {
-	ComplaintID int64 `json:"complaint_id"`
-}
-
 // sync enqueues the update of the supervision channel's message; one task
 // per complaint and moment, the handler renders what is current.
 func (cs *Complaints) sync(ctx context.Context, id int64) {
 	if cs.supervision == nil || cs.channel == "" {
 		return
 	}
-	b, _ := json.Marshal(ComplaintPayload{ComplaintID: id})
-	t := asynq.NewTask(TypeComplaintSync, b, asynq.TaskID(fmt.Sprintf("csync:%d:%d", id, time.Now().UnixNano())),
-		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
-	if err := cs.queue.enqueue(ctx, t); err != nil {
+	if err := cs.queue.enqueue(ctx, NewComplaintSyncTask(id)); err != nil {
 		cs.log.Warn("enqueue supervision sync", slog.Int64("complaint_id", id), slog.Any("error", err))
 	}
 }

@@ -348,6 +348,25 @@ func TestDeliver_PermanentErrorTriesTheNextChannel(t *testing.T) {
 	}
 }
 
+// A head whose message fails on every channel is escalated at once: the
+// outbox tells the hearings it was built for.
+func TestDeliver_HeadUnreachableOnEveryChannelIsEscalatedAtOnce(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	h.rec.fail = func(ch duban.Channel, a duban.Address) error {
+		if a.Name == h.head.Name {
+			return &notifier.PermanentError{Channel: ch, Err: errors.New("Forbidden: bot was blocked by the user")}
+		}
+		return nil
+	}
+	h.register("U-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	h.drain()
+	for _, to := range []string{h.staff.Name, h.sup.Name} {
+		if got := h.kinds(to); !slices.Equal(got, []duban.MessageKind{duban.MsgEscalation}) {
+			t.Errorf("%s got %v, want an escalation at once", to, got)
+		}
+	}
+}
+
 func TestDeliver_CrashBetweenSendAndRecordIsReportedNotResent(t *testing.T) {
 	// The reconcile pass judges "left sending" by the clock; from any date.
 	testenv.EachClockDate(t, func(t *testing.T, at time.Time) {

@@ -94,22 +94,3 @@ func (rc *Reconciler) HandleReconcile(ctx context.Context, _ *asynq.Task) error 
 	_, err := rc.Reconcile(ctx)
 	return err
 }
-
-// RunSchedule enqueues the reconcile task of every period until ctx ends.
-// The task id names the period, so schedulers on several replicas enqueue
-// it once; the work itself runs on asynq like every other task.
-func (rc *Reconciler) RunSchedule(ctx context.Context) {
-	tick := time.NewTicker(rc.interval / 4)
-	defer tick.Stop()
-	for {
-		p := rc.clock.Now().Truncate(rc.interval)
-		if err := rc.queue.enqueue(ctx, NewReconcileTask(p, rc.interval)); err != nil && ctx.Err() == nil {
-			rc.log.Warn("enqueue reconcile", slog.Any("error", err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}

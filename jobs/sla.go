@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -12,17 +11,6 @@ import (
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/storage"
 )
-
-// TypeSLACheck is the periodic check of complaints' time limits.
-const TypeSLACheck = "complaint:sla"
-
-// NewSLACheckTask makes the check of the period starting at p, one id a
-// period so replicas never double it.
-func NewSLACheckTask(p time.Time, period time.Duration) *asynq.Task {
-	b, _ := json.Marshal(ReconcilePayload{Period: p.Unix()})
-	return asynq.NewTask(TypeSLACheck, b, asynq.TaskID(fmt.Sprintf("sla:%d", p.Unix())),
-		asynq.Retention(period+time.Minute), asynq.MaxRetry(2), asynq.Timeout(period), asynq.Queue(QueueName))
-}
 
 // SLAStats says what a check did.
 type SLAStats struct {
@@ -197,22 +185,5 @@ func (cs *Complaints) handleSLACheck(housekeeping []Housekeeping) asynq.HandlerF
 				slog.Int("followed_up", st.FollowedUp), slog.Int("erased", st.Erased))
 		}
 		return nil
-	}
-}
-
-// RunSchedule enqueues the SLA check of every period until ctx ends.
-func (cs *Complaints) RunSchedule(ctx context.Context, period time.Duration) {
-	tick := time.NewTicker(min(period/4, time.Minute))
-	defer tick.Stop()
-	for {
-		p := cs.clock.Now().Truncate(period)
-		if err := cs.queue.enqueue(ctx, NewSLACheckTask(p, period)); err != nil && ctx.Err() == nil {
-			cs.log.Warn("enqueue sla check", slog.Any("error", err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
 	}
 }

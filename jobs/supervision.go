@@ -5,22 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/cityhall/duban"
 )
-
-// TypeChannelEscalation posts a hearing's escalation to the supervision
-// channel, beside the messages to each supervisor and clerk.
-const TypeChannelEscalation = "hearing:escalation_post"
-
-// EscalationPayload names the escalated agency of a hearing and why.
-type EscalationPayload struct {
-	HearingAgencyID int64 `json:"hearing_agency_id"`
-	NoChannel       bool  `json:"no_channel"`
-}
 
 // postEscalation enqueues the channel post of an escalation; its id names
 // the step, so a retried or reconciled escalation posts once.
@@ -28,10 +17,7 @@ func (hs *Hearings) postEscalation(ctx context.Context, haID int64, key string, 
 	if hs.supervision == nil || hs.channel == "" {
 		return
 	}
-	b, _ := json.Marshal(EscalationPayload{HearingAgencyID: haID, NoChannel: noChannel})
-	t := asynq.NewTask(TypeChannelEscalation, b, asynq.TaskID("hesc:"+key), asynq.Retention(Retention),
-		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
-	if err := hs.queue.enqueue(ctx, t); err != nil {
+	if err := hs.queue.enqueue(ctx, NewChannelEscalationTask(haID, key, noChannel)); err != nil {
 		hs.log.Warn("enqueue channel escalation", slog.Int64("hearing_agency_id", haID), slog.Any("error", err))
 	}
 }
