@@ -86,13 +86,14 @@ func newEnv(t *testing.T, store *storage.Store) *env {
 	e.clock = duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, sh))
 	queue := jobs.NewQueue(client, insp, e.clock)
 	log := slog.New(slog.DiscardHandler)
-	outbox := &jobs.Outbox{Store: store, Queue: queue, Senders: notifier.Senders{duban.ChannelConsole: notifier.NewConsole(&syncBuffer{})},
-		Order: jobs.DefaultChannelOrder, Clock: e.clock, Log: log, Metrics: jobs.NewMetrics(nil)}
-	e.hs = &jobs.Hearings{Store: store, Queue: queue, Outbox: outbox, Render: jobs.Renderer{T: i18n.MustNew(), Loc: sh},
+	metrics := jobs.NewMetrics(nil)
+	outbox := jobs.NewOutbox(store, queue, notifier.Senders{duban.ChannelConsole: notifier.NewConsole(&syncBuffer{})},
+		jobs.OutboxConfig{Clock: e.clock, Log: log, Metrics: metrics})
+	e.hs = jobs.NewHearings(store, queue, outbox, jobs.HearingsConfig{Render: jobs.Renderer{T: i18n.MustNew(), Loc: sh},
 		Policy: duban.Policy{Offsets: []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour}, EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour},
-		Clock:  e.clock, Log: log, Metrics: outbox.Metrics}
-	e.cs = &jobs.Complaints{Store: store, Queue: queue, Outbox: outbox, T: i18n.MustNew(), Loc: sh,
-		Calendar: duban.NewCalendar(sh), Clock: e.clock, Log: log, Metrics: outbox.Metrics}
+		Clock:  e.clock, Log: log, Metrics: metrics})
+	e.cs = jobs.NewComplaints(store, queue, outbox, jobs.ComplaintsConfig{T: i18n.MustNew(), Loc: sh,
+		Calendar: duban.NewCalendar(sh), Clock: e.clock, Log: log, Metrics: metrics})
 	e.redis = r
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
 	t.Cleanup(func() { rdb.Close() })

@@ -69,6 +69,8 @@ type App struct {
 	inspector *asynq.Inspector
 	handler   http.Handler
 	tgToken   string
+	// housekeeping runs with every SLA check (jobs.NewMux).
+	housekeeping []jobs.Housekeeping
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -117,22 +119,20 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Outbox = &jobs.Outbox{Store: a.Store, Queue: a.Queue, Senders: senders, Order: jobs.DefaultChannelOrder,
-		Clock: a.Clock, Log: a.Log.With("component", "outbox"), Metrics: metrics}
-	a.Hearings = &jobs.Hearings{Store: a.Store, Queue: a.Queue, Outbox: a.Outbox,
-		Render: jobs.Renderer{T: bundle, Loc: cfg.Location}, Policy: cfg.Policy(), Clock: a.Clock,
-		Log: a.Log.With("component", "hearings"), Metrics: metrics}
-	a.Outbox.Unreachable = a.Hearings.EscalateUnreachable
-	a.Reconciler = &jobs.Reconciler{Store: a.Store, Queue: a.Queue, Clock: a.Clock, Interval: cfg.ReconcileInterval,
-		Log: a.Log.With("component", "reconcile"), Metrics: metrics}
-
-	a.Complaints = &jobs.Complaints{Store: a.Store, Queue: a.Queue, Outbox: a.Outbox, T: bundle, Loc: cfg.Location,
-		Calendar: duban.NewCalendar(cfg.Location, cfg.Holidays...), Quiet: cfg.Quiet, Clock: a.Clock,
-		Log: a.Log.With("component", "complaints"), Metrics: metrics, Retention: cfg.ContactRetention}
-	if sl, ok := senders[duban.ChannelSlack].(*notifier.Slack); ok && cfg.SlackSupervisionChannel != "" {
-		a.Complaints.Supervision, a.Complaints.Channel = sl, cfg.SlackSupervisionChannel
-		a.Hearings.Supervision, a.Hearings.Channel = sl, cfg.SlackSupervisionChannel
+	a.Outbox = jobs.NewOutbox(a.Store, a.Queue, senders, jobs.OutboxConfig{Clock: a.Clock, Log: a.Log.With("component", "outbox"), Metrics: metrics})
+	var supervision jobs.SupervisionPoster
+	if sl, ok := senders[duban.ChannelSlack].(*notifier.Slack); ok {
+		supervision = sl
 	}
+	a.Hearings = jobs.NewHearings(a.Store, a.Queue, a.Outbox, jobs.HearingsConfig{Render: jobs.Renderer{T: bundle, Loc: cfg.Location},
+		Policy: cfg.Policy(), Supervision: supervision, Channel: cfg.SlackSupervisionChannel, Clock: a.Clock,
+		Log: a.Log.With("component", "hearings"), Metrics: metrics})
+	a.Reconciler = jobs.NewReconciler(a.Store, a.Queue, jobs.ReconcilerConfig{Interval: cfg.ReconcileInterval, Clock: a.Clock,
+		Log: a.Log.With("component", "reconcile"), Metrics: metrics})
+	a.Complaints = jobs.NewComplaints(a.Store, a.Queue, a.Outbox, jobs.ComplaintsConfig{T: bundle, Loc: cfg.Location,
+		Calendar: duban.NewCalendar(cfg.Location, cfg.Holidays...), Quiet: cfg.Quiet, Supervision: supervision,
+		Channel: cfg.SlackSupervisionChannel, Retention: cfg.ContactRetention, Clock: a.Clock,
+		Log: a.Log.With("component", "complaints"), Metrics: metrics})
 
 	routes := map[string]http.Handler{}
 	botName := ""
@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		botName = tgAPI.Self.UserName
 		a.Telegram = bot.NewTelegram(bot.TelegramDeps{API: tgAPI, Token: a.tgToken, Store: a.Store, Hearings: a.Hearings,
 			Complaints: a.Complaints, T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram"), ReportsPerChat: cfg.ReportsPerChat})
-		a.Complaints.Maintenance = append(a.Complaints.Maintenance, a.Telegram.DropIdleReports)
+		a.housekeeping = append(a.housekeeping, a.Telegram.DropIdleReports)
 		if cfg.TelegramMode == configs.TelegramWebhook {
 			routes["POST /telegram/webhook"] = a.Telegram.WebhookHandler(cfg.TelegramWebhookSecret.Reveal())
 		}

@@ -38,7 +38,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 
 	srv := jobs.NewServer(a.redisOpt, jobs.ServerConfig{Concurrency: a.Cfg.Concurrency, ShutdownTimeout: a.Cfg.ShutdownTimeout}, a.Log)
-	if err := srv.Start(jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler, a.Complaints)); err != nil {
+	if err := srv.Start(jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler, a.Complaints, a.housekeeping...)); err != nil {
 		ln.Close()
 		return fmt.Errorf("app: start workers: %w", err)
 	}
@@ -46,9 +46,10 @@ func (a *App) Run(ctx context.Context) error {
 	intake, stopIntake := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); a.Reconciler.RunSchedule(intake) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); a.Complaints.RunSchedule(intake, a.Cfg.SLAInterval) }()
+	go func() {
+		defer wg.Done()
+		a.Queue.Schedule(intake, a.Log, jobs.PeriodicReconcile(a.Cfg.ReconcileInterval), jobs.PeriodicSLACheck(a.Cfg.SLAInterval))
+	}()
 
 	httpSrv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
@@ -105,7 +106,7 @@ func (a *App) Run(ctx context.Context) error {
 func channelNames(a *App) []string {
 	var out []string
 	for _, c := range jobs.DefaultChannelOrder {
-		if _, ok := a.Outbox.Senders[c]; ok {
+		if a.Outbox.Has(c) {
 			out = append(out, string(c))
 		}
 	}

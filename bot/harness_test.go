@@ -78,14 +78,15 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { client.Close(); insp.Close() })
 	queue := jobs.NewQueue(client, insp, e.clock)
 	discard := slog.New(slog.DiscardHandler)
-	outbox := &jobs.Outbox{Store: e.store, Queue: queue, Senders: notifier.Senders{duban.ChannelConsole: notifier.NewConsole(io.Discard)},
-		Order: jobs.DefaultChannelOrder, Clock: e.clock, Log: discard, Metrics: jobs.NewMetrics(nil)}
+	metrics := jobs.NewMetrics(nil)
+	outbox := jobs.NewOutbox(e.store, queue, notifier.Senders{duban.ChannelConsole: notifier.NewConsole(io.Discard)},
+		jobs.OutboxConfig{Clock: e.clock, Log: discard, Metrics: metrics})
 	policy := duban.Policy{Offsets: []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
 		EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour}
-	e.hs = &jobs.Hearings{Store: e.store, Queue: queue, Outbox: outbox, Render: jobs.Renderer{T: bundle, Loc: sh},
-		Policy: policy, Clock: e.clock, Log: discard, Metrics: outbox.Metrics}
-	e.cs = &jobs.Complaints{Store: e.store, Queue: queue, Outbox: outbox, T: bundle, Loc: sh,
-		Calendar: duban.NewCalendar(sh), Clock: e.clock, Log: discard, Metrics: outbox.Metrics}
+	e.hs = jobs.NewHearings(e.store, queue, outbox, jobs.HearingsConfig{Render: jobs.Renderer{T: bundle, Loc: sh},
+		Policy: policy, Clock: e.clock, Log: discard, Metrics: metrics})
+	e.cs = jobs.NewComplaints(e.store, queue, outbox, jobs.ComplaintsConfig{T: bundle, Loc: sh,
+		Calendar: duban.NewCalendar(sh), Clock: e.clock, Log: discard, Metrics: metrics})
 
 	e.agency = storagetest.Agency(t, e.store, "GA", "市公安局")
 	sj := storagetest.Agency(t, e.store, "SJ", "市司法局")

@@ -185,7 +185,7 @@ func TestTelegramPoll_RetriesAFailedUpdateAndSkipsNothing(t *testing.T) {
 
 	// The database is back: a new process gets the same, unconfirmed updates.
 	e.store = storagetest.Open(t, e.url, storage.WithClock(e.clock))
-	e.hs.Store = e.store
+	e.hs = e.hs.With(e.store)
 	e.bot = e.newBot()
 	stop = runPoll(t, e)
 	e.fake.WaitSent(t, 2, 5*time.Second)

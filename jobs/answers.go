@@ -43,11 +43,11 @@ func (hs *Hearings) Answer(ctx context.Context, actor Actor, req AnswerRequest) 
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
-	now := hs.Clock.Now()
+	now := hs.clock.Now()
 	var h *duban.Hearing
 	var ha *duban.HearingAgency
 	var deliveries []*duban.Delivery
-	err := hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := hs.store.InTx(ctx, func(tx *storage.Store) error {
 		var err error
 		if ha, err = tx.HearingAgencyByID(ctx, req.HearingAgencyID); err != nil {
 			return err
@@ -122,8 +122,8 @@ func (hs *Hearings) RecordOutcome(ctx context.Context, actor Actor, hearingID in
 	if _, err := duban.ParseAttendance(string(att)); err != nil {
 		return nil, err
 	}
-	now := hs.Clock.Now()
-	err := hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	now := hs.clock.Now()
+	err := hs.store.InTx(ctx, func(tx *storage.Store) error {
 		h, err := tx.HearingByID(ctx, hearingID)
 		if err != nil {
 			return err
@@ -159,13 +159,13 @@ func (hs *Hearings) RecordOutcome(ctx context.Context, actor Actor, hearingID in
 	if err != nil {
 		return nil, err
 	}
-	return hs.Store.HearingByID(ctx, hearingID)
+	return hs.store.HearingByID(ctx, hearingID)
 }
 
 // RecordOutcomeFor records an outcome by the id of a hearing's agency, as
 // the staff's buttons carry it.
 func (hs *Hearings) RecordOutcomeFor(ctx context.Context, actor Actor, haID int64, att duban.Attendance) (*duban.Hearing, *duban.HearingAgency, error) {
-	ha, err := hs.Store.HearingAgencyByID(ctx, haID)
+	ha, err := hs.store.HearingAgencyByID(ctx, haID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,7 +21,7 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 		return nil, duban.Invalid("text", "the reply is required")
 	}
 	var c *duban.Complaint
-	err := cs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := cs.store.InTx(ctx, func(tx *storage.Store) error {
 		var err error
 		if c, err = tx.ComplaintForUpdate(ctx, id); err != nil {
 			return err
@@ -37,7 +37,7 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 		if err != nil {
 			return err
 		}
-		now := cs.Clock.Now()
+		now := cs.clock.Now()
 		text := strings.TrimSpace(req.Text)
 		if req.Reason != "" {
 			text = strings.TrimSpace(req.Reason)
@@ -115,7 +115,7 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 			return err
 		}
 		tx.AfterCommit(func() {
-			cs.Outbox.Enqueue(ctx, ds...)
+			cs.outbox.Enqueue(ctx, ds...)
 			cs.sync(ctx, c.ID)
 			if c.MergedInto != nil {
 				cs.sync(ctx, *c.MergedInto)
@@ -132,7 +132,7 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 // Rate records a reporter's own 回访 answer from the bot: once, and only
 // from the chat the report came from.
 func (cs *Complaints) Rate(ctx context.Context, chatID int64, id int64, rating int) (*duban.Complaint, error) {
-	c, err := cs.Store.ComplaintByID(ctx, id)
+	c, err := cs.store.ComplaintByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -21,26 +21,14 @@ type SupervisionPoster interface {
 	Update(ctx context.Context, channel, ts string, msg duban.Message) error
 }
 
-// TypeComplaintSync posts or updates a complaint's message in the
-// supervision channel.
-const TypeComplaintSync = "complaint:sync"
-
-// ComplaintPayload names a complaint.
-type ComplaintPayload struct {
-	ComplaintID int64 `json:"complaint_id"`
-}
-
 // sync enqueues the update of the supervision channel's message; one task
 // per complaint and moment, the handler renders what is current.
 func (cs *Complaints) sync(ctx context.Context, id int64) {
-	if cs.Supervision == nil || cs.Channel == "" {
+	if cs.supervision == nil || cs.channel == "" {
 		return
 	}
-	b, _ := json.Marshal(ComplaintPayload{ComplaintID: id})
-	t := asynq.NewTask(TypeComplaintSync, b, asynq.TaskID(fmt.Sprintf("csync:%d:%d", id, time.Now().UnixNano())),
-		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
-	if err := cs.Queue.enqueue(ctx, t); err != nil {
-		cs.Log.Warn("enqueue supervision sync", slog.Int64("complaint_id", id), slog.Any("error", err))
+	if err := cs.queue.enqueue(ctx, NewComplaintSyncTask(id)); err != nil {
+		cs.log.Warn("enqueue supervision sync", slog.Int64("complaint_id", id), slog.Any("error", err))
 	}
 }
 
@@ -51,10 +39,10 @@ func (cs *Complaints) HandleSync(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ComplaintID == 0 {
 		return fmt.Errorf("jobs: sync payload: %w", asynq.SkipRetry)
 	}
-	if cs.Supervision == nil {
+	if cs.supervision == nil {
 		return nil
 	}
-	c, err := cs.Store.ComplaintByID(ctx, p.ComplaintID)
+	c, err := cs.store.ComplaintByID(ctx, p.ComplaintID)
 	if err != nil {
 		return err
 	}
@@ -62,38 +50,38 @@ func (cs *Complaints) HandleSync(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	cs.Log.Debug("supervision sync", slog.Int64("complaint_id", c.ID), slog.String("ts", c.SlackTS), slog.String("task", t.ResultWriter().TaskID()))
+	cs.log.Debug("supervision sync", slog.Int64("complaint_id", c.ID), slog.String("ts", c.SlackTS), slog.String("task", t.ResultWriter().TaskID()))
 	switch c.SlackTS {
 	case storage.PostingMarker:
 		return &NotDueError{Wait: 2 * time.Second} // another task is posting it
 	case "":
 	default:
-		return cs.Supervision.Update(ctx, c.SlackChannel, c.SlackTS, msg)
+		return cs.supervision.Update(ctx, c.SlackChannel, c.SlackTS, msg)
 	}
-	claimed, err := cs.Store.ClaimSupervisionPost(ctx, c.ID)
+	claimed, err := cs.store.ClaimSupervisionPost(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	if !claimed {
 		return &NotDueError{Wait: 2 * time.Second}
 	}
-	ts, err := cs.Supervision.PostChannel(ctx, cs.Channel, msg)
+	ts, err := cs.supervision.PostChannel(ctx, cs.channel, msg)
 	if err != nil {
-		if rerr := cs.Store.SetSupervisionMessage(context.WithoutCancel(ctx), c.ID, "", ""); rerr != nil {
+		if rerr := cs.store.SetSupervisionMessage(context.WithoutCancel(ctx), c.ID, "", ""); rerr != nil {
 			return rerr
 		}
 		return err
 	}
 	ch, stamp, ok := strings.Cut(ts, ":")
 	if !ok {
-		ch, stamp = cs.Channel, ts
+		ch, stamp = cs.channel, ts
 	}
-	if err := cs.Store.SetSupervisionMessage(ctx, c.ID, ch, stamp); err != nil {
+	if err := cs.store.SetSupervisionMessage(ctx, c.ID, ch, stamp); err != nil {
 		return err
 	}
 	// A change that raced with the post rendered nothing of its own (there
 	// was no message to update yet): render once more.
-	if now, err := cs.Store.ComplaintByID(ctx, c.ID); err == nil && now.UpdatedAt.After(c.UpdatedAt) {
+	if now, err := cs.store.ComplaintByID(ctx, c.ID); err == nil && now.UpdatedAt.After(c.UpdatedAt) {
 		cs.sync(ctx, c.ID)
 	}
 	return nil
@@ -103,7 +91,7 @@ func (cs *Complaints) HandleSync(ctx context.Context, t *asynq.Task) error {
 func (cs *Complaints) fields(ctx context.Context, locale string, c *duban.Complaint) map[string]any {
 	agency := c.AgencyText
 	if c.AgencyID != nil {
-		if a, err := cs.Store.AgencyByID(ctx, *c.AgencyID); err == nil {
+		if a, err := cs.store.AgencyByID(ctx, *c.AgencyID); err == nil {
 			agency = a.Name
 		}
 	}
@@ -130,7 +118,7 @@ func (cs *Complaints) fields(ctx context.Context, locale string, c *duban.Compla
 // of the actions its state allows.
 func (cs *Complaints) SupervisionMessage(ctx context.Context, c *duban.Complaint, locale string) (duban.Message, error) {
 	data := cs.fields(ctx, locale, c)
-	data["Overdue"] = c.Overdue(cs.Clock.Now())
+	data["Overdue"] = c.Overdue(cs.clock.Now())
 	msg := duban.Message{Kind: duban.MsgComplaint, Ref: fmt.Sprintf("complaint:%d", c.ID),
 		Text: cs.T.T(locale, "complaint.supervision", data)}
 	var row []duban.Button
@@ -161,7 +149,7 @@ func (cs *Complaints) SupervisionMessage(ctx context.Context, c *duban.Complaint
 // tellSupervisors plans a message about c to every supervisor; a new
 // complaint goes to the supervision channel instead when there is one.
 func (cs *Complaints) tellSupervisors(ctx context.Context, tx *storage.Store, c *duban.Complaint, why string, kind duban.MessageKind) ([]*duban.Delivery, error) {
-	if kind == duban.MsgComplaint && cs.Supervision != nil && cs.Channel != "" {
+	if kind == duban.MsgComplaint && cs.supervision != nil && cs.channel != "" {
 		return nil, nil
 	}
 	sups, err := tx.PeopleWithAnyRole(ctx, duban.RoleSupervisor)
@@ -176,7 +164,7 @@ func (cs *Complaints) tellSupervisors(ctx context.Context, tx *storage.Store, c 
 		if kind != duban.MsgComplaint {
 			msg.Text = cs.T.T(p.Locale, "complaint."+why, cs.fields(ctx, p.Locale, c))
 		}
-		d, err := cs.Outbox.Plan(ctx, tx, p, fmt.Sprintf("c:%d:%s:%d:%d", c.ID, why, c.UpdatedAt.UnixNano(), p.ID), msg, nil, nil)
+		d, err := cs.outbox.Plan(ctx, tx, p, fmt.Sprintf("c:%d:%s:%d:%d", c.ID, why, c.UpdatedAt.UnixNano(), p.ID), msg, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +194,7 @@ func (cs *Complaints) tellAgency(ctx context.Context, tx *storage.Store, c *duba
 	for i := range to {
 		p := &to[i]
 		msg := duban.Message{Kind: kind, Ref: fmt.Sprintf("complaint:%d", c.ID), Text: cs.T.T(p.Locale, id, cs.fields(ctx, p.Locale, c))}
-		d, err := cs.Outbox.Plan(ctx, tx, p, fmt.Sprintf("c:%d:%s:%d:%d", c.ID, why, c.UpdatedAt.UnixNano(), p.ID), msg, nil, nil)
+		d, err := cs.outbox.Plan(ctx, tx, p, fmt.Sprintf("c:%d:%s:%d:%d", c.ID, why, c.UpdatedAt.UnixNano(), p.ID), msg, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +226,7 @@ func (cs *Complaints) tellReporters(ctx context.Context, tx *storage.Store, c *d
 		msg := duban.Message{Kind: duban.MsgComplaintUpdate, Ref: fmt.Sprintf("complaint:%d", f.ID),
 			Text: cs.T.T(locale, "complaint.update."+why, data)}
 		key := fmt.Sprintf("r:%d:%s:%d", f.ID, why, c.UpdatedAt.UnixNano())
-		d, err := cs.Outbox.PlanReporter(ctx, tx, f, key, msg)
+		d, err := cs.outbox.PlanReporter(ctx, tx, f, key, msg)
 		if err != nil {
 			return nil, err
 		}
@@ -276,7 +264,7 @@ func (cs *Complaints) callback(ctx context.Context, tx *storage.Store, c *duban.
 		data := cs.fields(ctx, p.Locale, c)
 		data["Moment"] = cs.T.T(p.Locale, "complaint.moment."+why, nil)
 		msg := duban.Message{Kind: duban.MsgCallback, Ref: fmt.Sprintf("complaint:%d", c.ID), Text: cs.T.T(p.Locale, "complaint.callback", data)}
-		d, err := cs.Outbox.Plan(ctx, tx, p, fmt.Sprintf("cb:%d:%s:%d:%d", c.ID, why, c.UpdatedAt.UnixNano(), p.ID), msg, nil, nil)
+		d, err := cs.outbox.Plan(ctx, tx, p, fmt.Sprintf("cb:%d:%s:%d:%d", c.ID, why, c.UpdatedAt.UnixNano(), p.ID), msg, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -292,7 +280,7 @@ func (o *Outbox) PlanReporter(ctx context.Context, tx *storage.Store, c *duban.C
 		return nil, nil
 	}
 	addr := duban.Address{Name: "reporter:" + duban.FormatTrackingCode(c.TrackingCode), TelegramChatID: *c.ReporterChatID}
-	chans := o.Senders.For(addr, []duban.Channel{duban.ChannelTelegram, duban.ChannelConsole})
+	chans := o.senders.For(addr, []duban.Channel{duban.ChannelTelegram, duban.ChannelConsole})
 	if len(chans) == 0 {
 		return nil, nil
 	}

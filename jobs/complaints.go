@@ -15,36 +15,76 @@ import (
 )
 
 // Complaints holds the use cases of the supervision queue: intake from
-// every source, the supervisors' actions, and what each tells whom.
+// every source, the supervisors' actions, and what each tells whom. Build
+// it with NewComplaints.
 type Complaints struct {
-	Store    *storage.Store
-	Queue    *Queue
-	Outbox   *Outbox
+	// T, Loc and Calendar are read by the adapters (the API's Open311
+	// texts, the bots' times and deadlines); NewComplaints sets them,
+	// nothing else does.
 	T        Translator
 	Loc      *time.Location
 	Calendar *duban.Calendar
-	Quiet    duban.QuietHours
-	Clock    duban.Clock
-	Log      *slog.Logger
-	Metrics  *Metrics
 
-	// Supervision posts new complaints to the Slack supervision channel
+	store   *storage.Store
+	queue   *Queue
+	outbox  *Outbox
+	quiet   duban.QuietHours
+	clock   duban.Clock
+	log     *slog.Logger
+	metrics *Metrics
+
+	// supervision posts new complaints to the Slack supervision channel
 	// and updates the message in place; nil without Slack, when
 	// supervisors are told through their own channels.
+	supervision SupervisionPoster
+	channel     string
+	// retention is how long after closing the reporter's identity is
+	// kept; zero keeps it.
+	retention time.Duration
+}
+
+// ComplaintsConfig is what Complaints are given beside the store, queue
+// and outbox. T is required; the rest has defaults.
+type ComplaintsConfig struct {
+	T        Translator      // the texts of the messages
+	Loc      *time.Location  // DUBAN_TIMEZONE; default time.Local
+	Calendar *duban.Calendar // working days; default every weekday in Loc
+	Quiet    duban.QuietHours
+	// Supervision and Channel, when both set, post new complaints to the
+	// Slack supervision channel and keep the message up to date.
 	Supervision SupervisionPoster
 	Channel     string
-	// Retention is how long after closing the reporter's identity is
-	// kept (3 years by default).
+	// Retention is how long after closing the reporter's identity is kept
+	// (DUBAN_CONTACT_RETENTION, 3 years by default); zero keeps it.
 	Retention time.Duration
-	// Maintenance runs with every SLA check: the bot drops idle
-	// half-written reports this way.
-	Maintenance []func(ctx context.Context) error
+	Clock     duban.Clock  // default the wall clock
+	Log       *slog.Logger // default discards
+	Metrics   *Metrics     // default unregistered collectors
+}
+
+// NewComplaints makes the complaints' use cases on outbox.
+func NewComplaints(store *storage.Store, queue *Queue, outbox *Outbox, cfg ComplaintsConfig) *Complaints {
+	if cfg.T == nil {
+		panic("jobs: NewComplaints needs a translator (ComplaintsConfig.T)")
+	}
+	if cfg.Loc == nil {
+		cfg.Loc = time.Local
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = duban.NewCalendar(cfg.Loc)
+	}
+	cs := &Complaints{T: cfg.T, Calendar: cfg.Calendar, store: store, queue: queue, outbox: outbox, Loc: cfg.Loc,
+		quiet: cfg.Quiet, clock: orClock(cfg.Clock), log: orLog(cfg.Log), metrics: orMetrics(cfg.Metrics), retention: cfg.Retention}
+	if cfg.Supervision != nil && cfg.Channel != "" {
+		cs.supervision, cs.channel = cfg.Supervision, cfg.Channel
+	}
+	return cs
 }
 
 // With returns a copy of cs working inside tx.
 func (cs *Complaints) With(tx *storage.Store) *Complaints {
 	c := *cs
-	c.Store = tx
+	c.store = tx
 	return &c
 }
 
@@ -131,7 +171,7 @@ func (in *Intake) Validate() error {
 // used answers the first complaint with created false.
 func (cs *Complaints) Create(ctx context.Context, actor Actor, in Intake) (*duban.Complaint, bool, error) {
 	if in.IdempotencyKey != "" {
-		if c, err := cs.Store.ComplaintByIdempotencyKey(ctx, in.IdempotencyKey); err == nil {
+		if c, err := cs.store.ComplaintByIdempotencyKey(ctx, in.IdempotencyKey); err == nil {
 			return c, false, nil
 		} else if !errors.Is(err, duban.ErrNotFound) {
 			return nil, false, err
@@ -150,7 +190,7 @@ func (cs *Complaints) Create(ctx context.Context, actor Actor, in Intake) (*duba
 		// followed only through its tracking code.
 		c.ReporterName, c.ReporterPhone, c.ReporterChatID = strings.TrimSpace(in.ReporterName), strings.TrimSpace(in.ReporterPhone), in.ReporterChatID
 	}
-	err := cs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := cs.store.InTx(ctx, func(tx *storage.Store) error {
 		if code := strings.TrimSpace(in.Agency); code != "" {
 			a, err := tx.AgencyByCode(ctx, code)
 			if errors.Is(err, duban.ErrNotFound) {
@@ -186,7 +226,7 @@ func (cs *Complaints) Create(ctx context.Context, actor Actor, in Intake) (*duba
 			}
 		}
 		if err := tx.AppendEvent(ctx, &duban.Event{ComplaintID: c.ID, Action: duban.ActionReceive, Actor: actor.String(),
-			At: cs.Clock.Now(), Text: string(c.Source), Public: true}); err != nil {
+			At: cs.clock.Now(), Text: string(c.Source), Public: true}); err != nil {
 			return err
 		}
 		ds, err := cs.tellSupervisors(ctx, tx, c, "new", duban.MsgComplaint)
@@ -194,33 +234,33 @@ func (cs *Complaints) Create(ctx context.Context, actor Actor, in Intake) (*duba
 			return err
 		}
 		tx.AfterCommit(func() {
-			cs.Outbox.Enqueue(ctx, ds...)
+			cs.outbox.Enqueue(ctx, ds...)
 			cs.sync(ctx, c.ID)
 		})
 		return tx.Audit(ctx, actor.String(), "complaint.create", fmt.Sprintf("complaint:%d", c.ID), string(c.Source))
 	})
 	if err != nil {
 		if in.IdempotencyKey != "" && errors.Is(err, duban.ErrConflict) {
-			if c, gerr := cs.Store.ComplaintByIdempotencyKey(ctx, in.IdempotencyKey); gerr == nil {
+			if c, gerr := cs.store.ComplaintByIdempotencyKey(ctx, in.IdempotencyKey); gerr == nil {
 				return c, false, nil
 			}
 		}
 		return nil, false, err
 	}
-	cs.Log.Info("complaint received", slog.Int64("complaint_id", c.ID), slog.String("source", string(c.Source)))
+	cs.log.Info("complaint received", slog.Int64("complaint_id", c.ID), slog.String("source", string(c.Source)))
 	return c, true, nil
 }
 
 // Lookup finds a complaint by id or tracking code (with or without dashes).
 func (cs *Complaints) Lookup(ctx context.Context, idOrCode string) (*duban.Complaint, error) {
 	if id, err := strconv.ParseInt(strings.TrimSpace(idOrCode), 10, 64); err == nil {
-		return cs.Store.ComplaintByID(ctx, id)
+		return cs.store.ComplaintByID(ctx, id)
 	}
 	code, err := duban.ParseTrackingCode(idOrCode)
 	if err != nil {
 		return nil, fmt.Errorf("complaint %q: %w", idOrCode, duban.ErrNotFound)
 	}
-	return cs.Store.ComplaintByCode(ctx, code)
+	return cs.store.ComplaintByCode(ctx, code)
 }
 
 // MaySeeReporter reports whether actor may see a reporter's identity
@@ -230,7 +270,7 @@ func MaySeeReporter(actor Actor) bool { return actor.May(duban.ComplaintReporter
 // Subject is c as the rule book weighs it: with every agency it has been
 // assigned to.
 func (cs *Complaints) Subject(ctx context.Context, c *duban.Complaint) (duban.Subject, error) {
-	before, err := cs.Store.AssignedAgencies(ctx, c.ID)
+	before, err := cs.store.AssignedAgencies(ctx, c.ID)
 	if err != nil {
 		return duban.Subject{}, err
 	}
@@ -251,7 +291,7 @@ func (cs *Complaints) View(ctx context.Context, actor Actor, c *duban.Complaint)
 		return c.Redacted(), nil
 	}
 	if c.ReporterName != "" || c.ReporterPhone != "" || c.ReporterChatID != nil {
-		if err := cs.Store.Audit(ctx, actor.String(), "complaint.read_identity", fmt.Sprintf("complaint:%d", c.ID), ""); err != nil {
+		if err := cs.store.Audit(ctx, actor.String(), "complaint.read_identity", fmt.Sprintf("complaint:%d", c.ID), ""); err != nil {
 			return duban.Complaint{}, err
 		}
 	}

@@ -22,19 +22,52 @@ import (
 // console last.
 var DefaultChannelOrder = []duban.Channel{duban.ChannelTelegram, duban.ChannelSlack, duban.ChannelWebhook, duban.ChannelConsole}
 
-// Outbox plans deliveries (write-ahead rows) and sends them.
+// Outbox plans deliveries (write-ahead rows) and sends them. Build it
+// with NewOutbox.
 type Outbox struct {
-	Store   *storage.Store
-	Queue   *Queue
-	Senders notifier.Senders
-	Order   []duban.Channel
-	Clock   duban.Clock
-	Log     *slog.Logger
-	Metrics *Metrics
+	store   *storage.Store
+	queue   *Queue
+	senders notifier.Senders
+	order   []duban.Channel
+	clock   duban.Clock
+	log     *slog.Logger
+	metrics *Metrics
 
-	// Unreachable is called when a head's message failed on every channel,
-	// so supervisors hear at once.
-	Unreachable func(ctx context.Context, d *duban.Delivery) error
+	// unreachable hears when a head's message failed on every channel, so
+	// supervisors are told at once. It is an event rather than a
+	// dependency: hearings plan their messages through the outbox, so the
+	// outbox is built first and cannot be handed the hearings; NewHearings
+	// subscribes instead, while it is built, and nothing is added later.
+	unreachable []func(ctx context.Context, d *duban.Delivery) error
+}
+
+// OutboxConfig is what an Outbox may be given beside its store, queue and
+// senders; every field has a default.
+type OutboxConfig struct {
+	Order   []duban.Channel // the order channels are tried in; default DefaultChannelOrder
+	Clock   duban.Clock     // default the wall clock
+	Log     *slog.Logger    // default discards
+	Metrics *Metrics        // default unregistered collectors
+}
+
+// NewOutbox makes the outbox sending through senders.
+func NewOutbox(store *storage.Store, queue *Queue, senders notifier.Senders, cfg OutboxConfig) *Outbox {
+	if cfg.Order == nil {
+		cfg.Order = DefaultChannelOrder
+	}
+	return &Outbox{store: store, queue: queue, senders: senders, order: cfg.Order,
+		clock: orClock(cfg.Clock), log: orLog(cfg.Log), metrics: orMetrics(cfg.Metrics)}
+}
+
+// onUnreachable subscribes f to heads found unreachable; see unreachable.
+func (o *Outbox) onUnreachable(f func(ctx context.Context, d *duban.Delivery) error) {
+	o.unreachable = append(o.unreachable, f)
+}
+
+// Has reports whether the outbox has a sender for ch.
+func (o *Outbox) Has(ch duban.Channel) bool {
+	_, ok := o.senders[ch]
+	return ok
 }
 
 // AddressOf is where a person can be reached.
@@ -48,7 +81,7 @@ func AddressOf(p *duban.Person) duban.Address {
 
 // Channels lists the channels p can be reached on, in order.
 func (o *Outbox) Channels(p *duban.Person) []duban.Channel {
-	return o.Senders.For(AddressOf(p), o.Order)
+	return o.senders.For(AddressOf(p), o.order)
 }
 
 // Reachable reports whether p has any working channel.
@@ -83,8 +116,8 @@ func (o *Outbox) Enqueue(ctx context.Context, ds ...*duban.Delivery) {
 		if d == nil || d.Status != duban.DeliveryQueued {
 			continue
 		}
-		if err := o.Queue.EnqueueDelivery(ctx, *d); err != nil {
-			o.Log.Warn("enqueue delivery; reconcile will retry", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+		if err := o.queue.EnqueueDelivery(ctx, *d); err != nil {
+			o.log.Warn("enqueue delivery; reconcile will retry", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
 		}
 	}
 }
@@ -102,7 +135,7 @@ func (o *Outbox) HandleDelivery(ctx context.Context, t *asynq.Task) error {
 
 // Deliver sends the delivery with id; see HandleDelivery.
 func (o *Outbox) Deliver(ctx context.Context, id int64) error {
-	d, err := o.Store.DeliveryByID(ctx, id)
+	d, err := o.store.DeliveryByID(ctx, id)
 	if errors.Is(err, duban.ErrNotFound) {
 		return nil
 	}
@@ -117,21 +150,21 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 	if d.PersonID == 0 && d.ComplaintID != nil {
 		return o.deliverToReporter(ctx, d)
 	}
-	person, err := o.Store.PersonByID(ctx, d.PersonID)
+	person, err := o.store.PersonByID(ctx, d.PersonID)
 	if err != nil {
 		return err
 	}
 	var msg duban.Message
 	if err := json.Unmarshal([]byte(d.Payload), &msg); err != nil {
-		_ = o.Store.DeliveryFailed(ctx, d.ID, "unreadable payload")
+		_ = o.store.DeliveryFailed(ctx, d.ID, "unreadable payload")
 		return fmt.Errorf("jobs: delivery %d payload: %w", d.ID, asynq.SkipRetry)
 	}
 	if !person.Active {
-		return o.Store.DeliveryFailed(ctx, d.ID, "person deactivated")
+		return o.store.DeliveryFailed(ctx, d.ID, "person deactivated")
 	}
-	sender, ok := o.Senders[d.Channel]
+	sender, ok := o.senders[d.Channel]
 	if !ok {
-		if err := o.Store.DeliveryFailed(ctx, d.ID, "channel turned off"); err != nil {
+		if err := o.store.DeliveryFailed(ctx, d.ID, "channel turned off"); err != nil {
 			return err
 		}
 		return o.fallback(ctx, d, person, msg)
@@ -147,18 +180,18 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 // reachable only through the chat of the report (no fallback: the office
 // calls those without one).
 func (o *Outbox) deliverToReporter(ctx context.Context, d *duban.Delivery) error {
-	c, err := o.Store.ComplaintByID(ctx, *d.ComplaintID)
+	c, err := o.store.ComplaintByID(ctx, *d.ComplaintID)
 	if err != nil {
 		return err
 	}
 	var msg duban.Message
 	if err := json.Unmarshal([]byte(d.Payload), &msg); err != nil {
-		_ = o.Store.DeliveryFailed(ctx, d.ID, "unreadable payload")
+		_ = o.store.DeliveryFailed(ctx, d.ID, "unreadable payload")
 		return fmt.Errorf("jobs: delivery %d payload: %w", d.ID, asynq.SkipRetry)
 	}
-	sender, ok := o.Senders[d.Channel]
+	sender, ok := o.senders[d.Channel]
 	if !ok || c.ReporterChatID == nil || c.ContactErasedAt != nil {
-		return o.Store.DeliveryFailed(ctx, d.ID, "reporter no longer reachable")
+		return o.store.DeliveryFailed(ctx, d.ID, "reporter no longer reachable")
 	}
 	addr := duban.Address{Name: "reporter:" + duban.FormatTrackingCode(c.TrackingCode), TelegramChatID: *c.ReporterChatID}
 	return o.send(ctx, d, sender, addr, msg, func(context.Context) error { return nil })
@@ -175,39 +208,39 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 		}
 		ctx = notifier.Reserved(ctx)
 	}
-	claimed, err := o.Store.ClaimDelivery(ctx, d.ID)
+	claimed, err := o.store.ClaimDelivery(ctx, d.ID)
 	if err != nil || !claimed {
 		return err
 	}
-	start := o.Clock.Now()
+	start := o.clock.Now()
 	providerID, sendErr := sender.Send(ctx, addr, msg)
-	o.Metrics.observeSend(d.Channel, sendErr, o.Clock.Now().Sub(start))
+	o.metrics.observeSend(d.Channel, sendErr, o.clock.Now().Sub(start))
 	if sendErr == nil {
 		// A fresh context: the message is out, and recording it must not
 		// be lost to a shutdown that cancels ctx.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		return o.Store.DeliverySent(rctx, d.ID, providerID)
+		return o.store.DeliverySent(rctx, d.ID, providerID)
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if after, ok := notifier.RetryAfter(sendErr); ok {
-		if err := o.Store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
+		if err := o.store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
 			return err
 		}
-		o.Log.Info("provider rate limit; waiting it out", slog.String("channel", string(d.Channel)), slog.Duration("retry_after", after))
+		o.log.Info("provider rate limit; waiting it out", slog.String("channel", string(d.Channel)), slog.Duration("retry_after", after))
 		return sendErr
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, hasMax := asynq.GetMaxRetry(ctx)
 	if notifier.IsPermanent(sendErr) || (hasMax && retried >= maxRetry) {
-		if err := o.Store.DeliveryFailed(rctx, d.ID, sendErr.Error()); err != nil {
+		if err := o.store.DeliveryFailed(rctx, d.ID, sendErr.Error()); err != nil {
 			return err
 		}
-		o.Log.Warn("delivery failed", slog.Int64("delivery_id", d.ID), slog.String("channel", string(d.Channel)), slog.Any("error", sendErr))
+		o.log.Warn("delivery failed", slog.Int64("delivery_id", d.ID), slog.String("channel", string(d.Channel)), slog.Any("error", sendErr))
 		return onFail(rctx)
 	}
-	if err := o.Store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
+	if err := o.store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
 		return err
 	}
 	return sendErr
@@ -218,10 +251,10 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 func (o *Outbox) fallback(ctx context.Context, d *duban.Delivery, p *duban.Person, msg duban.Message) error {
 	// The next channel is the first reachable one after d's in the order;
 	// d's own may have been turned off since.
-	at := slices.Index(o.Order, d.Channel)
+	at := slices.Index(o.order, d.Channel)
 	var nextCh duban.Channel
 	for _, ch := range o.Channels(p) {
-		if slices.Index(o.Order, ch) > at {
+		if slices.Index(o.order, ch) > at {
 			nextCh = ch
 			break
 		}
@@ -231,15 +264,19 @@ func (o *Outbox) fallback(ctx context.Context, d *duban.Delivery, p *duban.Perso
 		payload, _ := json.Marshal(msg)
 		next := &duban.Delivery{DedupeKey: base + "|" + string(nextCh), PersonID: p.ID, Channel: nextCh, Kind: d.Kind,
 			Ref: d.Ref, Payload: string(payload), ReminderID: d.ReminderID, HearingAgencyID: d.HearingAgencyID}
-		if _, err := o.Store.CreateDelivery(ctx, next); err != nil {
+		if _, err := o.store.CreateDelivery(ctx, next); err != nil {
 			return err
 		}
 		o.Enqueue(ctx, next)
 		return nil
 	}
-	if o.Unreachable != nil && d.HearingAgencyID != nil && p.Has(duban.RoleAgencyHead) &&
+	if d.HearingAgencyID != nil && p.Has(duban.RoleAgencyHead) &&
 		(d.Kind == duban.MsgNotice || d.Kind == duban.MsgReminder || d.Kind == duban.MsgReschedule) {
-		return o.Unreachable(ctx, d)
+		for _, f := range o.unreachable {
+			if err := f(ctx, d); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -87,6 +87,8 @@ type harness struct {
 	redis   testenv.Redis
 	metrics *jobs.Metrics
 	cs      *jobs.Complaints
+	log     *slog.Logger
+	senders notifier.Senders
 }
 
 // newHarness builds the job side on store with a recording console
@@ -112,20 +114,11 @@ func newHarnessAt(t *testing.T, url string, at time.Time) *harness {
 	t.Cleanup(func() { client.Close(); h.insp.Close() })
 	h.queue = jobs.NewQueue(client, h.insp, h.clock)
 	h.metrics = jobs.NewMetrics(nil)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h.outbox = &jobs.Outbox{Store: store, Queue: h.queue, Order: jobs.DefaultChannelOrder, Clock: h.clock, Log: log, Metrics: h.metrics,
-		Senders: notifier.Senders{
-			duban.ChannelTelegram: h.rec.sender(duban.ChannelTelegram, func(a duban.Address) bool { return a.TelegramChatID != 0 }),
-			duban.ChannelConsole:  h.rec.sender(duban.ChannelConsole, nil),
-		}}
-	quiet, _ := duban.ParseQuietHours("22:00-07:00", sh)
-	h.hs = &jobs.Hearings{Store: store, Queue: h.queue, Outbox: h.outbox, Render: jobs.Renderer{T: i18n.MustNew(), Loc: sh},
-		Policy: duban.Policy{Offsets: []time.Duration{168 * time.Hour, 72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
-			EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour, Quiet: quiet},
-		Clock: h.clock, Log: log, Metrics: h.metrics}
-	h.outbox.Unreachable = h.hs.EscalateUnreachable
-	h.cs = &jobs.Complaints{Store: store, Queue: h.queue, Outbox: h.outbox, T: i18n.MustNew(), Loc: sh,
-		Calendar: duban.NewCalendar(sh), Quiet: quiet, Clock: h.clock, Log: log, Metrics: h.metrics, Retention: 3 * 365 * 24 * time.Hour}
+	h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	h.build(notifier.Senders{
+		duban.ChannelTelegram: h.rec.sender(duban.ChannelTelegram, func(a duban.Address) bool { return a.TelegramChatID != 0 }),
+		duban.ChannelConsole:  h.rec.sender(duban.ChannelConsole, nil),
+	})
 	h.agency = storagetest.Agency(t, store, "GA", "市公安局")
 	chat := int64(1001)
 	h.head = storagetest.Person(t, store, duban.Person{Name: "张局长", AgencyID: &h.agency.ID, Roles: duban.Roles{duban.RoleAgencyHead}, TelegramChatID: &chat, TelegramUserID: &chat})
@@ -133,6 +126,30 @@ func newHarnessAt(t *testing.T, url string, at time.Time) *harness {
 	h.sup = storagetest.Person(t, store, duban.Person{Name: "赵监督", Roles: duban.Roles{duban.RoleSupervisor}, Locale: duban.LocaleEN})
 	h.other = storagetest.Person(t, store, duban.Person{Name: "路人", AgencyID: &h.agency.ID, Roles: duban.Roles{duban.RoleHandler}})
 	return h
+}
+
+// build makes the use cases on senders, as app/app.go does.
+func (h *harness) build(senders notifier.Senders) {
+	h.senders = senders
+	h.outbox = jobs.NewOutbox(h.store, h.queue, senders, jobs.OutboxConfig{Clock: h.clock, Log: h.log, Metrics: h.metrics})
+	quiet, _ := duban.ParseQuietHours("22:00-07:00", sh)
+	h.hs = jobs.NewHearings(h.store, h.queue, h.outbox, jobs.HearingsConfig{Render: jobs.Renderer{T: i18n.MustNew(), Loc: sh},
+		Policy: duban.Policy{Offsets: []time.Duration{168 * time.Hour, 72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
+			EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour, Quiet: quiet},
+		Clock: h.clock, Log: h.log, Metrics: h.metrics})
+	h.cs = jobs.NewComplaints(h.store, h.queue, h.outbox, jobs.ComplaintsConfig{T: i18n.MustNew(), Loc: sh,
+		Calendar: duban.NewCalendar(sh), Quiet: quiet, Clock: h.clock, Log: h.log, Metrics: h.metrics, Retention: 3 * 365 * 24 * time.Hour})
+}
+
+// dropChannel builds the use cases again without the channel ch.
+func (h *harness) dropChannel(ch duban.Channel) {
+	senders := notifier.Senders{}
+	for c, s := range h.senders {
+		if c != ch {
+			senders[c] = s
+		}
+	}
+	h.build(senders)
 }
 
 var staffActor = func(h *harness) jobs.Actor { return jobs.Actor{Person: h.staff} }

@@ -13,21 +13,54 @@ import (
 )
 
 // Hearings holds the use cases of court-hearing reminders: each writes its
-// rows in one transaction and enqueues tasks after the commit.
+// rows in one transaction and enqueues tasks after the commit. Build it
+// with NewHearings.
 type Hearings struct {
-	Store   *storage.Store
-	Queue   *Queue
-	Outbox  *Outbox
-	Render  Renderer
-	Policy  duban.Policy
-	Clock   duban.Clock
-	Log     *slog.Logger
-	Metrics *Metrics
+	// Outbox and Render are read by the adapters (the API's outbox, the
+	// bots' hearing details); NewHearings sets them, nothing else does.
+	Outbox *Outbox
+	Render Renderer
 
-	// Supervision and Channel, when set, also post escalations to the
+	store   *storage.Store
+	queue   *Queue
+	policy  duban.Policy
+	clock   duban.Clock
+	log     *slog.Logger
+	metrics *Metrics
+
+	// supervision and channel, when set, also post escalations to the
 	// Slack supervision channel.
+	supervision SupervisionPoster
+	channel     string
+}
+
+// HearingsConfig is what Hearings are given beside the store, queue and
+// outbox. Render.T is required; the rest has defaults.
+type HearingsConfig struct {
+	Render Renderer     // the texts of the messages
+	Policy duban.Policy // when the timed steps fall
+	// Supervision and Channel, when both set, also post escalations to
+	// the Slack supervision channel.
 	Supervision SupervisionPoster
 	Channel     string
+	Clock       duban.Clock  // default the wall clock
+	Log         *slog.Logger // default discards
+	Metrics     *Metrics     // default unregistered collectors
+}
+
+// NewHearings makes the hearings' use cases on outbox, and subscribes them
+// to the heads the outbox finds unreachable (escalated at once).
+func NewHearings(store *storage.Store, queue *Queue, outbox *Outbox, cfg HearingsConfig) *Hearings {
+	if cfg.Render.T == nil {
+		panic("jobs: NewHearings needs a translator (HearingsConfig.Render.T)")
+	}
+	hs := &Hearings{Outbox: outbox, Render: cfg.Render, store: store, queue: queue, policy: cfg.Policy,
+		clock: orClock(cfg.Clock), log: orLog(cfg.Log), metrics: orMetrics(cfg.Metrics)}
+	if cfg.Supervision != nil && cfg.Channel != "" {
+		hs.supervision, hs.channel = cfg.Supervision, cfg.Channel
+	}
+	outbox.onUnreachable(hs.escalateUnreachable)
+	return hs
 }
 
 // Actor is who acts; the rule book (duban.Actor.May) decides what.
@@ -38,7 +71,7 @@ type Actor = duban.Actor
 // update id with its effects). Tasks are enqueued after tx commits.
 func (hs *Hearings) With(tx *storage.Store) *Hearings {
 	c := *hs
-	c.Store = tx
+	c.store = tx
 	return &c
 }
 
@@ -69,14 +102,14 @@ func (hs *Hearings) Register(ctx context.Context, actor Actor, n duban.Notice) (
 		return nil, false, err
 	}
 	n.StartsAt = n.StartsAt.Truncate(time.Second)
-	if existing, err := hs.Store.HearingByCaseStart(ctx, strings.TrimSpace(n.CaseNumber), n.StartsAt); err == nil {
+	if existing, err := hs.store.HearingByCaseStart(ctx, strings.TrimSpace(n.CaseNumber), n.StartsAt); err == nil {
 		return existing, false, nil
 	}
-	now := hs.Clock.Now()
+	now := hs.clock.Now()
 	if err := n.Validate(now); err != nil {
 		return nil, false, err
 	}
-	agencies, err := ResolveAgencies(ctx, hs.Store, n.Agencies)
+	agencies, err := ResolveAgencies(ctx, hs.store, n.Agencies)
 	if err != nil {
 		return nil, false, err
 	}
@@ -84,7 +117,7 @@ func (hs *Hearings) Register(ctx context.Context, actor Actor, n duban.Notice) (
 		StartsAt: n.StartsAt, Plaintiff: strings.TrimSpace(n.Plaintiff), Cause: strings.TrimSpace(n.Cause), Agencies: agencies}
 	var reminders []duban.Reminder
 	var deliveries []*duban.Delivery
-	err = hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err = hs.store.InTx(ctx, func(tx *storage.Store) error {
 		if err := tx.CreateHearing(ctx, h); err != nil {
 			return err
 		}
@@ -108,7 +141,7 @@ func (hs *Hearings) Register(ctx context.Context, actor Actor, n duban.Notice) (
 	})
 	if errors.Is(err, duban.ErrConflict) {
 		// A concurrent registration of the same notice won the race.
-		existing, gerr := hs.Store.HearingByCaseStart(ctx, h.CaseNumber, h.StartsAt)
+		existing, gerr := hs.store.HearingByCaseStart(ctx, h.CaseNumber, h.StartsAt)
 		if gerr == nil {
 			return existing, false, nil
 		}
@@ -116,14 +149,14 @@ func (hs *Hearings) Register(ctx context.Context, actor Actor, n duban.Notice) (
 	if err != nil {
 		return nil, false, err
 	}
-	hs.Log.Info("hearing registered", slog.Int64("hearing_id", h.ID), slog.Int("agencies", len(h.Agencies)), slog.Int("steps", len(reminders)))
+	hs.log.Info("hearing registered", slog.Int64("hearing_id", h.ID), slog.Int("agencies", len(h.Agencies)), slog.Int("steps", len(reminders)))
 	return h, true, nil
 }
 
 // plan writes the timed steps of every agency of h.
 func (hs *Hearings) plan(ctx context.Context, tx *storage.Store, h *duban.Hearing, now time.Time) ([]duban.Reminder, error) {
 	var out []duban.Reminder
-	steps := hs.Policy.Plan(h.StartsAt, now)
+	steps := hs.policy.Plan(h.StartsAt, now)
 	for _, ha := range h.Agencies {
 		heads, err := tx.HeadsOf(ctx, ha.AgencyID)
 		if err != nil {
@@ -151,8 +184,8 @@ func (hs *Hearings) plan(ctx context.Context, tx *storage.Store, h *duban.Hearin
 // schedule enqueues reminder tasks after their rows are committed.
 func (hs *Hearings) schedule(ctx context.Context, rs []duban.Reminder) {
 	for _, r := range rs {
-		if err := hs.Queue.EnqueueReminder(ctx, r); err != nil {
-			hs.Log.Warn("enqueue reminder; reconcile will retry", slog.Int64("reminder_id", r.ID), slog.Any("error", err))
+		if err := hs.queue.EnqueueReminder(ctx, r); err != nil {
+			hs.log.Warn("enqueue reminder; reconcile will retry", slog.Int64("reminder_id", r.ID), slog.Any("error", err))
 		}
 	}
 }
@@ -164,7 +197,7 @@ func (hs *Hearings) tellHeads(ctx context.Context, tx *storage.Store, kind duban
 	if err != nil {
 		return nil, err
 	}
-	now := hs.Clock.Now()
+	now := hs.clock.Now()
 	var out []*duban.Delivery
 	for i := range heads {
 		p := &heads[i]
@@ -196,14 +229,14 @@ func (hs *Hearings) Reschedule(ctx context.Context, actor Actor, id int64, start
 		return nil, err
 	}
 	start = start.Truncate(time.Second)
-	now := hs.Clock.Now()
+	now := hs.clock.Now()
 	if !start.After(now) {
 		return nil, duban.Invalid("starts_at", "is in the past")
 	}
 	var h *duban.Hearing
 	var old, fresh []duban.Reminder
 	var deliveries []*duban.Delivery
-	err := hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := hs.store.InTx(ctx, func(tx *storage.Store) error {
 		var err error
 		if h, err = tx.HearingByID(ctx, id); err != nil {
 			return err
@@ -242,14 +275,14 @@ func (hs *Hearings) Reschedule(ctx context.Context, actor Actor, id int64, start
 	if err != nil {
 		return nil, err
 	}
-	return hs.Store.HearingByID(ctx, id)
+	return hs.store.HearingByID(ctx, id)
 }
 
 func (hs *Hearings) withdraw(rs []duban.Reminder) {
 	for _, r := range rs {
-		if err := hs.Queue.WithdrawReminder(r); err != nil {
+		if err := hs.queue.WithdrawReminder(r); err != nil {
 			// Harmless: the handler finds the row cancelled and does nothing.
-			hs.Log.Debug("withdraw reminder task", slog.Int64("reminder_id", r.ID), slog.Any("error", err))
+			hs.log.Debug("withdraw reminder task", slog.Int64("reminder_id", r.ID), slog.Any("error", err))
 		}
 	}
 }
@@ -262,7 +295,7 @@ func (hs *Hearings) SetCourtroom(ctx context.Context, actor Actor, id int64, roo
 	if len([]rune(room)) > duban.MaxNameRunes {
 		return nil, duban.Invalid("courtroom", "must be at most %d characters", duban.MaxNameRunes)
 	}
-	err := hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := hs.store.InTx(ctx, func(tx *storage.Store) error {
 		h, err := tx.HearingByID(ctx, id)
 		if err != nil {
 			return err
@@ -279,7 +312,7 @@ func (hs *Hearings) SetCourtroom(ctx context.Context, actor Actor, id int64, roo
 	if err != nil {
 		return nil, err
 	}
-	return hs.Store.HearingByID(ctx, id)
+	return hs.store.HearingByID(ctx, id)
 }
 
 // Cancel withdraws every pending step and tells the heads.
@@ -289,7 +322,7 @@ func (hs *Hearings) Cancel(ctx context.Context, actor Actor, id int64) (*duban.H
 	}
 	var old []duban.Reminder
 	var deliveries []*duban.Delivery
-	err := hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := hs.store.InTx(ctx, func(tx *storage.Store) error {
 		h, err := tx.HearingByID(ctx, id)
 		if err != nil {
 			return err
@@ -323,5 +356,5 @@ func (hs *Hearings) Cancel(ctx context.Context, actor Actor, id int64) (*duban.H
 	if err != nil {
 		return nil, err
 	}
-	return hs.Store.HearingByID(ctx, id)
+	return hs.store.HearingByID(ctx, id)
 }

@@ -210,7 +210,7 @@ func TestEscalation_OnlyWhileUnanswered(t *testing.T) {
 
 func TestHeadWithoutChannel_EscalatedAtOnce(t *testing.T) {
 	h := newHarness(t, storagetest.SQLiteURL(t))
-	delete(h.outbox.Senders, duban.ChannelConsole) // only Telegram: staff and supervisors unreachable, head too
+	h.dropChannel(duban.ChannelConsole) // only Telegram: staff and supervisors unreachable, head too
 	ag := storagetest.Agency(t, h.store, "NOCH", "无渠道局")
 	storagetest.Person(t, h.store, duban.Person{Name: "无名局长", AgencyID: &ag.ID, Roles: duban.Roles{duban.RoleAgencyHead}})
 	chat := int64(3003)
@@ -348,6 +348,25 @@ func TestDeliver_PermanentErrorTriesTheNextChannel(t *testing.T) {
 	}
 }
 
+// A head whose message fails on every channel is escalated at once: the
+// outbox tells the hearings it was built for.
+func TestDeliver_HeadUnreachableOnEveryChannelIsEscalatedAtOnce(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	h.rec.fail = func(ch duban.Channel, a duban.Address) error {
+		if a.Name == h.head.Name {
+			return &notifier.PermanentError{Channel: ch, Err: errors.New("Forbidden: bot was blocked by the user")}
+		}
+		return nil
+	}
+	h.register("U-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	h.drain()
+	for _, to := range []string{h.staff.Name, h.sup.Name} {
+		if got := h.kinds(to); !slices.Equal(got, []duban.MessageKind{duban.MsgEscalation}) {
+			t.Errorf("%s got %v, want an escalation at once", to, got)
+		}
+	}
+}
+
 func TestDeliver_CrashBetweenSendAndRecordIsReportedNotResent(t *testing.T) {
 	// The reconcile pass judges "left sending" by the clock; from any date.
 	testenv.EachClockDate(t, func(t *testing.T, at time.Time) {
@@ -366,7 +385,7 @@ func TestDeliver_CrashBetweenSendAndRecordIsReportedNotResent(t *testing.T) {
 		if n := len(h.rec.all()); n != 0 {
 			t.Fatalf("%d messages sent again after the crash", n)
 		}
-		rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
+		rc := jobs.NewReconciler(h.store, h.queue, jobs.ReconcilerConfig{Interval: time.Minute, Clock: h.clock, Log: h.log, Metrics: h.metrics})
 		h.clock.Advance(2 * time.Minute)
 		st, err := rc.Reconcile(h.ctx)
 		if err != nil || st.Uncertain != 1 || st.Deliveries != 0 {
@@ -394,7 +413,7 @@ func TestReconcile_RebuildsTasksAfterRedisIsFlushed(t *testing.T) {
 		// pass's window, and the escalation is due now.
 		hr := h.register("M-1", at.Add(2*time.Hour+3*time.Minute))
 		h.redis.Mini.FlushAll()
-		rc := &jobs.Reconciler{Store: h.store, Queue: h.queue, Clock: h.clock, Interval: 2 * time.Minute, Log: h.outbox.Log, Metrics: h.metrics}
+		rc := jobs.NewReconciler(h.store, h.queue, jobs.ReconcilerConfig{Interval: 2 * time.Minute, Clock: h.clock, Log: h.log, Metrics: h.metrics})
 		st, err := rc.Reconcile(h.ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -157,12 +157,12 @@ func (hs *Hearings) Import(ctx context.Context, actor Actor, r io.Reader, loc *t
 		}
 		v.Details = append(v.Details, ve.Details...)
 	}
-	now := hs.Clock.Now()
+	now := hs.clock.Now()
 	for i, n := range notices {
 		if err := n.Validate(now); err != nil {
 			addRow(&v, err, rows[i])
 		}
-		if _, err := ResolveAgencies(ctx, hs.Store, n.Agencies); err != nil {
+		if _, err := ResolveAgencies(ctx, hs.store, n.Agencies); err != nil {
 			addRow(&v, err, rows[i])
 		}
 	}
@@ -170,7 +170,7 @@ func (hs *Hearings) Import(ctx context.Context, actor Actor, r io.Reader, loc *t
 		return nil, err
 	}
 	res := &ImportResult{}
-	err = hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err = hs.store.InTx(ctx, func(tx *storage.Store) error {
 		h := hs.With(tx)
 		for i, n := range notices {
 			got, created, err := h.Register(ctx, actor, n)

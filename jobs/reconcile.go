@@ -14,13 +14,34 @@ import (
 // Reconciler rebuilds tasks from the database: every pending step due
 // soon and every queued delivery gets its task back, under the same
 // deterministic id, so a flushed Redis loses nothing and nothing runs twice.
+// Build it with NewReconciler.
 type Reconciler struct {
-	Store    *storage.Store
-	Queue    *Queue
-	Clock    duban.Clock
+	store    *storage.Store
+	queue    *Queue
+	interval time.Duration
+	clock    duban.Clock
+	log      *slog.Logger
+	metrics  *Metrics
+}
+
+// ReconcilerConfig is what a Reconciler may be given beside its store and
+// queue; every field has a default.
+type ReconcilerConfig struct {
+	// Interval is DUBAN_RECONCILE_INTERVAL: a pass enqueues the steps due
+	// within two intervals. Default 2 minutes.
 	Interval time.Duration
-	Log      *slog.Logger
-	Metrics  *Metrics
+	Clock    duban.Clock  // default the wall clock
+	Log      *slog.Logger // default discards
+	Metrics  *Metrics     // default unregistered collectors
+}
+
+// NewReconciler makes the reconcile pass.
+func NewReconciler(store *storage.Store, queue *Queue, cfg ReconcilerConfig) *Reconciler {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 2 * time.Minute
+	}
+	return &Reconciler{store: store, queue: queue, interval: cfg.Interval,
+		clock: orClock(cfg.Clock), log: orLog(cfg.Log), metrics: orMetrics(cfg.Metrics)}
 }
 
 // ReconcileStats says what a pass re-enqueued.
@@ -35,35 +56,35 @@ const reconcileBatch = 5000
 // after a flush); the task-id conflict of one already there is success.
 func (rc *Reconciler) Reconcile(ctx context.Context) (ReconcileStats, error) {
 	var st ReconcileStats
-	now := rc.Clock.Now()
-	rs, err := rc.Store.PendingRemindersDueBefore(ctx, now.Add(2*rc.Interval), reconcileBatch)
+	now := rc.clock.Now()
+	rs, err := rc.store.PendingRemindersDueBefore(ctx, now.Add(2*rc.interval), reconcileBatch)
 	if err != nil {
 		return st, err
 	}
 	for _, r := range rs {
-		if err := rc.Queue.EnqueueReminder(ctx, r); err != nil {
+		if err := rc.queue.EnqueueReminder(ctx, r); err != nil {
 			return st, err
 		}
 		st.Reminders++
 	}
-	ds, err := rc.Store.QueuedDeliveries(ctx, reconcileBatch)
+	ds, err := rc.store.QueuedDeliveries(ctx, reconcileBatch)
 	if err != nil {
 		return st, err
 	}
 	for _, d := range ds {
-		if err := rc.Queue.EnqueueDelivery(ctx, d); err != nil {
+		if err := rc.queue.EnqueueDelivery(ctx, d); err != nil {
 			return st, err
 		}
 		st.Deliveries++
 	}
-	if st.Uncertain, err = rc.Store.StaleSending(ctx, now.Add(-time.Minute)); err != nil {
+	if st.Uncertain, err = rc.store.StaleSending(ctx, now.Add(-time.Minute)); err != nil {
 		return st, err
 	}
-	rc.Metrics.Uncertain.Set(float64(st.Uncertain))
-	rc.Metrics.Reconciled.WithLabelValues(TypeReminderSend).Add(float64(st.Reminders))
-	rc.Metrics.Reconciled.WithLabelValues(TypeDeliverySend).Add(float64(st.Deliveries))
+	rc.metrics.Uncertain.Set(float64(st.Uncertain))
+	rc.metrics.Reconciled.WithLabelValues(TypeReminderSend).Add(float64(st.Reminders))
+	rc.metrics.Reconciled.WithLabelValues(TypeDeliverySend).Add(float64(st.Deliveries))
 	if st.Uncertain > 0 {
-		rc.Log.Warn("deliveries left sending by a crash; see GET /api/v1/deliveries?status=sending", slog.Int("count", st.Uncertain))
+		rc.log.Warn("deliveries left sending by a crash; see GET /api/v1/deliveries?status=sending", slog.Int("count", st.Uncertain))
 	}
 	return st, nil
 }
@@ -72,23 +93,4 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (ReconcileStats, error) {
 func (rc *Reconciler) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 	_, err := rc.Reconcile(ctx)
 	return err
-}
-
-// RunSchedule enqueues the reconcile task of every period until ctx ends.
-// The task id names the period, so schedulers on several replicas enqueue
-// it once; the work itself runs on asynq like every other task.
-func (rc *Reconciler) RunSchedule(ctx context.Context) {
-	tick := time.NewTicker(rc.Interval / 4)
-	defer tick.Stop()
-	for {
-		p := rc.Clock.Now().Truncate(rc.Interval)
-		if err := rc.Queue.enqueue(ctx, NewReconcileTask(p, rc.Interval)); err != nil && ctx.Err() == nil {
-			rc.Log.Warn("enqueue reconcile", slog.Any("error", err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }

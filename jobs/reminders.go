@@ -38,7 +38,7 @@ func (hs *Hearings) HandleReminder(ctx context.Context, t *asynq.Task) error {
 
 // Remind is HandleReminder on a decoded payload.
 func (hs *Hearings) Remind(ctx context.Context, p ReminderPayload) error {
-	r, err := hs.Store.ReminderByID(ctx, p.ReminderID)
+	r, err := hs.store.ReminderByID(ctx, p.ReminderID)
 	if errors.Is(err, duban.ErrNotFound) {
 		return nil
 	}
@@ -48,7 +48,7 @@ func (hs *Hearings) Remind(ctx context.Context, p ReminderPayload) error {
 	if r.Status != duban.ReminderPending || r.DueAt.Unix() != p.Due {
 		return nil // done already, or a task left behind by a reschedule
 	}
-	if wait := r.DueAt.Sub(hs.Clock.Now()); wait > 0 {
+	if wait := r.DueAt.Sub(hs.clock.Now()); wait > 0 {
 		if wait > earlyGrace {
 			return &NotDueError{Wait: wait}
 		}
@@ -60,10 +60,10 @@ func (hs *Hearings) Remind(ctx context.Context, p ReminderPayload) error {
 		case <-timer.C:
 		}
 	}
-	now := hs.Clock.Now()
-	hs.Metrics.observeLateness(r.Kind, now.Sub(r.DueAt))
+	now := hs.clock.Now()
+	hs.metrics.observeLateness(r.Kind, now.Sub(r.DueAt))
 	var deliveries []*duban.Delivery
-	err = hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err = hs.store.InTx(ctx, func(tx *storage.Store) error {
 		h, err := tx.HearingByID(ctx, r.HearingID)
 		if err != nil {
 			return err
@@ -114,7 +114,7 @@ func (hs *Hearings) Remind(ctx context.Context, p ReminderPayload) error {
 	if err != nil {
 		return err
 	}
-	hs.Log.Debug("reminder handled", slog.Int64("reminder_id", r.ID), slog.String("kind", string(r.Kind)), slog.Int("messages", len(deliveries)))
+	hs.log.Debug("reminder handled", slog.Int64("reminder_id", r.ID), slog.String("kind", string(r.Kind)), slog.Int("messages", len(deliveries)))
 	return nil
 }
 
@@ -158,7 +158,7 @@ func (hs *Hearings) escalate(ctx context.Context, tx *storage.Store, h *duban.He
 		}
 		out = append(out, d)
 	}
-	hs.Metrics.Escalations.Inc()
+	hs.metrics.Escalations.Inc()
 	tx.AfterCommit(func() { hs.postEscalation(ctx, ha.ID, base, noChannel) })
 	return out, nil
 }
@@ -192,11 +192,11 @@ func (hs *Hearings) askOutcome(ctx context.Context, tx *storage.Store, h *duban.
 	return out, nil
 }
 
-// EscalateUnreachable tells supervisors at once that a head's message
+// escalateUnreachable tells supervisors at once that a head's message
 // failed on every channel; once per hearing agency.
-func (hs *Hearings) EscalateUnreachable(ctx context.Context, d *duban.Delivery) error {
+func (hs *Hearings) escalateUnreachable(ctx context.Context, d *duban.Delivery) error {
 	var deliveries []*duban.Delivery
-	err := hs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := hs.store.InTx(ctx, func(tx *storage.Store) error {
 		ha, err := tx.HearingAgencyByID(ctx, *d.HearingAgencyID)
 		if err != nil {
 			return err

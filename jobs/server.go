@@ -40,12 +40,12 @@ func NewServer(r asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) *asynq.
 	})
 }
 
-// NewMux registers every handler.
-func NewMux(hs *Hearings, ob *Outbox, rc *Reconciler, cs *Complaints) *asynq.ServeMux {
+// NewMux registers every handler; housekeeping runs with each SLA check.
+func NewMux(hs *Hearings, ob *Outbox, rc *Reconciler, cs *Complaints, housekeeping ...Housekeeping) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeComplaintSync, cs.HandleSync)
 	mux.HandleFunc(TypeChannelEscalation, hs.HandleChannelEscalation)
-	mux.HandleFunc(TypeSLACheck, cs.HandleSLACheck)
+	mux.HandleFunc(TypeSLACheck, cs.handleSLACheck(housekeeping))
 	mux.HandleFunc(TypeReminderSend, hs.HandleReminder)
 	mux.HandleFunc(TypeDeliverySend, ob.HandleDelivery)
 	mux.HandleFunc(TypeReconcile, rc.HandleReconcile)

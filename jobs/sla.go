@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -12,17 +11,6 @@ import (
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/storage"
 )
-
-// TypeSLACheck is the periodic check of complaints' time limits.
-const TypeSLACheck = "complaint:sla"
-
-// NewSLACheckTask makes the check of the period starting at p, one id a
-// period so replicas never double it.
-func NewSLACheckTask(p time.Time, period time.Duration) *asynq.Task {
-	b, _ := json.Marshal(ReconcilePayload{Period: p.Unix()})
-	return asynq.NewTask(TypeSLACheck, b, asynq.TaskID(fmt.Sprintf("sla:%d", p.Unix())),
-		asynq.Retention(period+time.Minute), asynq.MaxRetry(2), asynq.Timeout(period), asynq.Queue(QueueName))
-}
 
 // SLAStats says what a check did.
 type SLAStats struct {
@@ -38,20 +26,20 @@ type SLAStats struct {
 // each step once-only are rows, so several replicas never double them.
 func (cs *Complaints) CheckSLA(ctx context.Context) (SLAStats, error) {
 	var st SLAStats
-	now := cs.Clock.Now()
+	now := cs.clock.Now()
 	if err := cs.erase(ctx, now, &st); err != nil {
 		return st, err
 	}
-	if n, err := cs.Store.PruneTraffic(ctx, now); err != nil {
+	if n, err := cs.store.PruneTraffic(ctx, now); err != nil {
 		return st, err
 	} else if n > 0 {
-		cs.Log.Info("pruned update ids, idempotency keys and status look-ups", slog.Int64("rows", n))
+		cs.log.Info("pruned update ids, idempotency keys and status look-ups", slog.Int64("rows", n))
 	}
-	if cs.Quiet.Contains(now) || !cs.Calendar.IsWorkday(now) {
+	if cs.quiet.Contains(now) || !cs.Calendar.IsWorkday(now) {
 		return st, nil
 	}
 	day := now.In(cs.Loc).Format("2006-01-02")
-	assigned, err := cs.Store.Complaints(ctx, storage.ComplaintFilter{Status: duban.ComplaintAssigned, Limit: 1000})
+	assigned, err := cs.store.Complaints(ctx, storage.ComplaintFilter{Status: duban.ComplaintAssigned, Limit: 1000})
 	if err != nil {
 		return st, err
 	}
@@ -80,7 +68,7 @@ func (cs *Complaints) CheckSLA(ctx context.Context) (SLAStats, error) {
 			}
 		}
 	}
-	closed, err := cs.Store.Complaints(ctx, storage.ComplaintFilter{Status: duban.ComplaintClosed, Limit: 1000})
+	closed, err := cs.store.Complaints(ctx, storage.ComplaintFilter{Status: duban.ComplaintClosed, Limit: 1000})
 	if err != nil {
 		return st, err
 	}
@@ -103,7 +91,7 @@ func (cs *Complaints) CheckSLA(ctx context.Context) (SLAStats, error) {
 // systemStep urges or escalates c as the system, once per mark.
 func (cs *Complaints) systemStep(ctx context.Context, c *duban.Complaint, kind, day string, a duban.Action) (bool, error) {
 	var done bool
-	err := cs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := cs.store.InTx(ctx, func(tx *storage.Store) error {
 		ok, err := tx.MarkSLA(ctx, c.ID, kind, day)
 		if err != nil || !ok {
 			return err
@@ -121,7 +109,7 @@ func (cs *Complaints) systemStep(ctx context.Context, c *duban.Complaint, kind, 
 // Telegram, or a call-back task for the office staff.
 func (cs *Complaints) followUp(ctx context.Context, c *duban.Complaint) (bool, error) {
 	var done bool
-	err := cs.Store.InTx(ctx, func(tx *storage.Store) error {
+	err := cs.store.InTx(ctx, func(tx *storage.Store) error {
 		ok, err := tx.MarkSLA(ctx, c.ID, "followup", c.ClosedAt.In(cs.Loc).Format("2006-01-02T15:04:05"))
 		if err != nil || !ok {
 			return err
@@ -134,7 +122,7 @@ func (cs *Complaints) followUp(ctx context.Context, c *duban.Complaint) (bool, e
 		}
 		msg := duban.Message{Kind: duban.MsgFollowup, Ref: fmt.Sprintf("complaint:%d", c.ID),
 			Text: cs.T.T(locale, "complaint.followup", cs.fields(ctx, locale, c)), Buttons: [][]duban.Button{row}}
-		d, err := cs.Outbox.PlanReporter(ctx, tx, c, fmt.Sprintf("r:%d:followup:%d", c.ID, c.ClosedAt.Unix()), msg)
+		d, err := cs.outbox.PlanReporter(ctx, tx, c, fmt.Sprintf("r:%d:followup:%d", c.ID, c.ClosedAt.Unix()), msg)
 		if err != nil {
 			return err
 		}
@@ -144,9 +132,9 @@ func (cs *Complaints) followUp(ctx context.Context, c *duban.Complaint) (bool, e
 				return err
 			}
 		}
-		tx.AfterCommit(func() { cs.Outbox.Enqueue(ctx, ds...) })
+		tx.AfterCommit(func() { cs.outbox.Enqueue(ctx, ds...) })
 		done = true
-		return tx.AppendEvent(ctx, &duban.Event{ComplaintID: c.ID, Action: duban.ActionNote, Actor: "system", At: cs.Clock.Now(), Text: "follow-up asked"})
+		return tx.AppendEvent(ctx, &duban.Event{ComplaintID: c.ID, Action: duban.ActionNote, Actor: "system", At: cs.clock.Now(), Text: "follow-up asked"})
 	})
 	return done, err
 }
@@ -154,57 +142,48 @@ func (cs *Complaints) followUp(ctx context.Context, c *duban.Complaint) (bool, e
 // erase removes reporters' identities and contacts a retention after
 // closing; the complaint and its timeline stay.
 func (cs *Complaints) erase(ctx context.Context, now time.Time, st *SLAStats) error {
-	if cs.Retention <= 0 {
+	if cs.retention <= 0 {
 		return nil
 	}
-	old, err := cs.Store.ComplaintsClosedBefore(ctx, now.Add(-cs.Retention), 500)
+	old, err := cs.store.ComplaintsClosedBefore(ctx, now.Add(-cs.retention), 500)
 	if err != nil {
 		return err
 	}
 	for i := range old {
-		if err := cs.Store.EraseReporter(ctx, old[i].ID, now); err != nil {
+		if err := cs.store.EraseReporter(ctx, old[i].ID, now); err != nil {
 			return err
 		}
 		st.Erased++
 	}
 	if st.Erased > 0 {
-		cs.Log.Info("reporter contacts erased after retention", slog.Int("complaints", st.Erased))
+		cs.log.Info("reporter contacts erased after retention", slog.Int("complaints", st.Erased))
 	}
 	return nil
 }
 
-// HandleSLACheck is the periodic task's handler; hooks (the bot's
-// clean-up of idle half-written reports) run with it.
-func (cs *Complaints) HandleSLACheck(ctx context.Context, _ *asynq.Task) error {
-	st, err := cs.CheckSLA(ctx)
-	if err != nil {
-		return err
-	}
-	for _, h := range cs.Maintenance {
-		if err := h(ctx); err != nil {
-			cs.Log.Warn("maintenance hook", slog.Any("error", err))
-		}
-	}
-	if st != (SLAStats{}) {
-		cs.Log.Info("sla check", slog.Int("urged", st.Urged), slog.Int("escalated", st.Escalated),
-			slog.Int("followed_up", st.FollowedUp), slog.Int("erased", st.Erased))
-	}
-	return nil
-}
+// Housekeeping is work that runs with every SLA check, beside it: the
+// Telegram bot drops idle half-written reports this way. It is handed to
+// NewMux, which builds the check's handler, rather than to Complaints: the
+// bot is built on the complaints, and the complaints need nothing of it.
+type Housekeeping func(ctx context.Context) error
 
-// RunSchedule enqueues the SLA check of every period until ctx ends.
-func (cs *Complaints) RunSchedule(ctx context.Context, period time.Duration) {
-	tick := time.NewTicker(min(period/4, time.Minute))
-	defer tick.Stop()
-	for {
-		p := cs.Clock.Now().Truncate(period)
-		if err := cs.Queue.enqueue(ctx, NewSLACheckTask(p, period)); err != nil && ctx.Err() == nil {
-			cs.Log.Warn("enqueue sla check", slog.Any("error", err))
+// handleSLACheck makes the periodic task's handler: the check, then the
+// housekeeping, whose errors are logged and do not fail the check.
+func (cs *Complaints) handleSLACheck(housekeeping []Housekeeping) asynq.HandlerFunc {
+	return func(ctx context.Context, _ *asynq.Task) error {
+		st, err := cs.CheckSLA(ctx)
+		if err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+		for _, h := range housekeeping {
+			if err := h(ctx); err != nil {
+				cs.log.Warn("maintenance hook", slog.Any("error", err))
+			}
 		}
+		if st != (SLAStats{}) {
+			cs.log.Info("sla check", slog.Int("urged", st.Urged), slog.Int("escalated", st.Escalated),
+				slog.Int("followed_up", st.FollowedUp), slog.Int("erased", st.Erased))
+		}
+		return nil
 	}
 }

@@ -5,34 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/cityhall/duban"
 )
 
-// TypeChannelEscalation posts a hearing's escalation to the supervision
-// channel, beside the messages to each supervisor and clerk.
-const TypeChannelEscalation = "hearing:escalation_post"
-
-// EscalationPayload names the escalated agency of a hearing and why.
-type EscalationPayload struct {
-	HearingAgencyID int64 `json:"hearing_agency_id"`
-	NoChannel       bool  `json:"no_channel"`
-}
-
 // postEscalation enqueues the channel post of an escalation; its id names
 // the step, so a retried or reconciled escalation posts once.
 func (hs *Hearings) postEscalation(ctx context.Context, haID int64, key string, noChannel bool) {
-	if hs.Supervision == nil || hs.Channel == "" {
+	if hs.supervision == nil || hs.channel == "" {
 		return
 	}
-	b, _ := json.Marshal(EscalationPayload{HearingAgencyID: haID, NoChannel: noChannel})
-	t := asynq.NewTask(TypeChannelEscalation, b, asynq.TaskID("hesc:"+key), asynq.Retention(Retention),
-		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
-	if err := hs.Queue.enqueue(ctx, t); err != nil {
-		hs.Log.Warn("enqueue channel escalation", slog.Int64("hearing_agency_id", haID), slog.Any("error", err))
+	if err := hs.queue.enqueue(ctx, NewChannelEscalationTask(haID, key, noChannel)); err != nil {
+		hs.log.Warn("enqueue channel escalation", slog.Int64("hearing_agency_id", haID), slog.Any("error", err))
 	}
 }
 
@@ -43,26 +29,26 @@ func (hs *Hearings) HandleChannelEscalation(ctx context.Context, t *asynq.Task) 
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.HearingAgencyID == 0 {
 		return fmt.Errorf("jobs: escalation payload: %w", asynq.SkipRetry)
 	}
-	if hs.Supervision == nil {
+	if hs.supervision == nil {
 		return nil
 	}
-	ha, err := hs.Store.HearingAgencyByID(ctx, p.HearingAgencyID)
+	ha, err := hs.store.HearingAgencyByID(ctx, p.HearingAgencyID)
 	if err != nil {
 		return err
 	}
-	h, err := hs.Store.HearingByID(ctx, ha.HearingID)
+	h, err := hs.store.HearingByID(ctx, ha.HearingID)
 	if err != nil {
 		return err
 	}
 	if h.Status != duban.HearingScheduled || (!p.NoChannel && ha.Answer != duban.AnswerNone) {
 		return nil // answered or cancelled since
 	}
-	heads, err := hs.Store.HeadsOf(ctx, ha.AgencyID)
+	heads, err := hs.store.HeadsOf(ctx, ha.AgencyID)
 	if err != nil {
 		return err
 	}
 	msg := hs.Render.Escalation(duban.LocaleZH, h, ha, headNames(heads), p.NoChannel)
 	msg.Buttons = nil // the channel's readers act on their own messages' buttons
-	_, err = hs.Supervision.PostChannel(ctx, hs.Channel, msg)
+	_, err = hs.supervision.PostChannel(ctx, hs.channel, msg)
 	return err
 }

@@ -1,0 +1,154 @@
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cityhall/duban"
+)
+
+// Task types, as asynq's README names them: every task duban enqueues, one
+// constructor each below, one handler each in NewMux. The strings are
+// stored in Redis with every queued task, so a task enqueued by a running
+// deployment must still find its handler after an upgrade: never change
+// one.
+const (
+	TypeReminderSend      = "reminder:send"           // a timed step of a hearing is due
+	TypeDeliverySend      = "delivery:send"           // one planned message is sent
+	TypeComplaintSync     = "complaint:sync"          // a complaint's message in the supervision channel
+	TypeChannelEscalation = "hearing:escalation_post" // a hearing's escalation in the supervision channel
+	TypeReconcile         = "reconcile"               // periodic: tasks rebuilt from the database
+	TypeSLACheck          = "complaint:sla"           // periodic: complaints' time limits
+)
+
+// Retention keeps a finished task's id for a while, so a reconcile pass
+// that races with a handler cannot enqueue the same work again.
+const Retention = 2 * time.Hour
+
+// MaxDeliveryAttempts bounds retries of one delivery for errors that are
+// not rate limits (rate limits are waited out and not counted).
+const MaxDeliveryAttempts = 8
+
+// ReminderPayload names a reminder row and the due time the task was made
+// for; a task whose due time no longer matches the row is stale.
+type ReminderPayload struct {
+	ReminderID int64 `json:"reminder_id"`
+	Due        int64 `json:"due"` // unix seconds
+}
+
+// DeliveryPayload names a delivery row.
+type DeliveryPayload struct {
+	DeliveryID int64 `json:"delivery_id"`
+}
+
+// ComplaintPayload names a complaint.
+type ComplaintPayload struct {
+	ComplaintID int64 `json:"complaint_id"`
+}
+
+// EscalationPayload names the escalated agency of a hearing and why.
+type EscalationPayload struct {
+	HearingAgencyID int64 `json:"hearing_agency_id"`
+	NoChannel       bool  `json:"no_channel"`
+}
+
+// ReconcilePayload names the period a reconcile pass runs for.
+type ReconcilePayload struct {
+	Period int64 `json:"period"` // unix seconds of the period start
+}
+
+// SLACheckPayload names the period an SLA check runs for. It reads as the
+// reconcile payload did when the check borrowed it, so checks queued then
+// still decode.
+type SLACheckPayload struct {
+	Period int64 `json:"period"` // unix seconds of the period start
+}
+
+// ReminderTaskID is the task id of a reminder: what makes it unique.
+func ReminderTaskID(r duban.Reminder) string {
+	return fmt.Sprintf("remind:%d:%d", r.ID, r.DueAt.Unix())
+}
+
+// DeliveryTaskID is the task id of a delivery; a resend is a new
+// generation with a new id.
+func DeliveryTaskID(d duban.Delivery) string {
+	return fmt.Sprintf("deliver:%d:%d", d.ID, d.Resends)
+}
+
+// NewReminderSendTask makes the task that acts on a reminder row when due.
+func NewReminderSendTask(r duban.Reminder) *asynq.Task {
+	b, _ := json.Marshal(ReminderPayload{ReminderID: r.ID, Due: r.DueAt.Unix()})
+	return asynq.NewTask(TypeReminderSend, b, asynq.TaskID(ReminderTaskID(r)), asynq.ProcessAt(r.DueAt),
+		asynq.Retention(Retention), asynq.MaxRetry(10), asynq.Queue(QueueName))
+}
+
+// NewDeliverySendTask makes the task that sends one delivery row.
+func NewDeliverySendTask(d duban.Delivery) *asynq.Task {
+	b, _ := json.Marshal(DeliveryPayload{DeliveryID: d.ID})
+	return asynq.NewTask(TypeDeliverySend, b, asynq.TaskID(DeliveryTaskID(d)), asynq.Retention(Retention),
+		asynq.MaxRetry(MaxDeliveryAttempts), asynq.Timeout(time.Minute), asynq.Queue(QueueName))
+}
+
+// NewComplaintSyncTask makes the update of complaint id's message in the
+// supervision channel: one task per complaint and moment (the id carries
+// the wall time only to be unique), and the handler renders what is
+// current.
+func NewComplaintSyncTask(id int64) *asynq.Task {
+	b, _ := json.Marshal(ComplaintPayload{ComplaintID: id})
+	return asynq.NewTask(TypeComplaintSync, b, asynq.TaskID(fmt.Sprintf("csync:%d:%d", id, time.Now().UnixNano())),
+		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
+}
+
+// NewChannelEscalationTask makes the supervision channel's post of an
+// escalation; its id names the step (key), so a retried or reconciled
+// escalation posts once.
+func NewChannelEscalationTask(haID int64, key string, noChannel bool) *asynq.Task {
+	b, _ := json.Marshal(EscalationPayload{HearingAgencyID: haID, NoChannel: noChannel})
+	return asynq.NewTask(TypeChannelEscalation, b, asynq.TaskID("hesc:"+key), asynq.Retention(Retention),
+		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
+}
+
+// NewReconcileTask makes the reconcile task of the period starting at p:
+// one id per period, so schedulers on several replicas never double it.
+func NewReconcileTask(p time.Time, period time.Duration) *asynq.Task {
+	b, _ := json.Marshal(ReconcilePayload{Period: p.Unix()})
+	return asynq.NewTask(TypeReconcile, b, asynq.TaskID(fmt.Sprintf("reconcile:%d", p.Unix())),
+		asynq.Retention(period+time.Minute), asynq.MaxRetry(1), asynq.Timeout(period), asynq.Queue(QueueName))
+}
+
+// NewSLACheckTask makes the check of the period starting at p, one id a
+// period so replicas never double it.
+func NewSLACheckTask(p time.Time, period time.Duration) *asynq.Task {
+	b, _ := json.Marshal(SLACheckPayload{Period: p.Unix()})
+	return asynq.NewTask(TypeSLACheck, b, asynq.TaskID(fmt.Sprintf("sla:%d", p.Unix())),
+		asynq.Retention(period+time.Minute), asynq.MaxRetry(2), asynq.Timeout(period), asynq.Queue(QueueName))
+}
+
+// Periodic is a task enqueued once a period by Queue.Schedule.
+type Periodic struct {
+	Type  string        // the task type, for the log
+	Every time.Duration // the period
+	// Look is how often the schedule looks for a new period: a new
+	// period's task is enqueued at most Look after the period starts.
+	Look time.Duration
+	// Task makes the task of the period starting at p; its id names the
+	// period, so schedulers on several replicas enqueue it once.
+	Task func(p time.Time) *asynq.Task
+}
+
+// PeriodicReconcile is the reconcile pass every period (a quarter period's
+// look).
+func PeriodicReconcile(every time.Duration) Periodic {
+	return Periodic{Type: TypeReconcile, Every: every, Look: every / 4,
+		Task: func(p time.Time) *asynq.Task { return NewReconcileTask(p, every) }}
+}
+
+// PeriodicSLACheck is the SLA check every period (a quarter period's look,
+// at most a minute).
+func PeriodicSLACheck(every time.Duration) Periodic {
+	return Periodic{Type: TypeSLACheck, Every: every, Look: min(every/4, time.Minute),
+		Task: func(p time.Time) *asynq.Task { return NewSLACheckTask(p, every) }}
+}
