@@ -31,7 +31,9 @@ var ComplaintStatuses = []ComplaintStatus{
 }
 
 // ParseComplaintStatus validates a status, as a list filter takes it.
-func ParseComplaintStatus(s string) (ComplaintStatus, error) { return parseOneOf("status", s, ComplaintStatuses) }
+func ParseComplaintStatus(s string) (ComplaintStatus, error) {
+	return parseOneOf("status", s, ComplaintStatuses)
+}
 
 // Open reports whether a complaint in state s is still being handled:
 // received, accepted, assigned or replied.

@@ -256,4 +256,3 @@ func escapeTruncate(s string, limit int) string {
 	}
 	return b.String()
 }
-

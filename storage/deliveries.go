@@ -166,7 +166,6 @@ func (s *Store) CountDeliveries(ctx context.Context) (map[duban.DeliveryStatus]i
 	return out, nil
 }
 
-
 // StaleSending counts deliveries left sending since before t: a crash
 // between the provider call and its record. They are reported, never
 // resent on their own, since the provider may have the message.
