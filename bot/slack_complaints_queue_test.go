@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/cityhall/duban"
-	"github.com/cityhall/duban/bot/slackfake"
+	"github.com/cityhall/duban/internal/fakes/slackfake"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/storage"
 )

@@ -16,7 +16,7 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/bot"
-	"github.com/cityhall/duban/bot/slackfake"
+	"github.com/cityhall/duban/internal/fakes/slackfake"
 )
 
 const signingSecret = "8f14e45fceea167a5a36dedd4bea2543"

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cityhall/duban"
-	"github.com/cityhall/duban/bot/tgfake"
+	"github.com/cityhall/duban/internal/fakes/tgfake"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/storage/storagetest"
 )

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/bot"
-	"github.com/cityhall/duban/bot/tgfake"
+	"github.com/cityhall/duban/internal/fakes/tgfake"
 	"github.com/cityhall/duban/storage/storagetest"
 )
 
