@@ -2,7 +2,8 @@
 // methods duban calls (chat.postMessage, chat.update, chat.postEphemeral,
 // views.open, auth.test, conversations.open, apps.connections.open), a
 // response_url endpoint, and a Socket Mode WebSocket. It records every call
-// and signs requests as Slack does.
+// and signs requests as Slack does. A test can script Slack's errors (Fail,
+// Answer) and hold the client to one token (RequireToken).
 package slackfake
 
 import (
@@ -74,6 +75,8 @@ type Server struct {
 	calls     []Call
 	responses []Response
 	fail      map[string][]string
+	answer    func(method string, form url.Values, w http.ResponseWriter)
+	token     string // the one token accepted, "" for any
 	ts        int
 	socket    socketState
 }
@@ -122,6 +125,31 @@ func (s *Server) Fail(method, code string) {
 	s.mu.Lock()
 	s.fail[method] = append(s.fail[method], code)
 	s.mu.Unlock()
+}
+
+// Answer makes every later Web API call answered by fn, which writes the
+// whole answer (a status, a Retry-After header, a body), for the answers a
+// test needs beyond Fail's; nil restores the fake's own answers. Calls are
+// recorded all the same.
+func (s *Server) Answer(fn func(method string, form url.Values, w http.ResponseWriter)) {
+	s.mu.Lock()
+	s.answer = fn
+	s.mu.Unlock()
+}
+
+// RequireToken makes every Web API call with another token, in the form or
+// as a bearer token, fail as Slack fails it: {"ok":false,"error":"invalid_auth"}.
+func (s *Server) RequireToken(token string) {
+	s.mu.Lock()
+	s.token = token
+	s.mu.Unlock()
+}
+
+// AllCalls returns every Web API call, in order.
+func (s *Server) AllCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
 }
 
 // Calls returns every call of method, in order.
@@ -227,12 +255,20 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	if f := s.fail[method]; len(f) > 0 {
 		failure, s.fail[method] = f[0], f[1:]
 	}
+	if s.token != "" && c.Form.Get("token") != s.token && r.Header.Get("Authorization") != "Bearer "+s.token {
+		failure = "invalid_auth"
+	}
+	answer := s.answer
 	s.ts++
 	ts := fmt.Sprintf("1700000000.%06d", s.ts)
 	s.notifyLocked()
 	s.mu.Unlock()
 	if failure != "" {
 		writeJSON(w, map[string]any{"ok": false, "error": failure})
+		return
+	}
+	if answer != nil {
+		answer(method, c.Form, w)
 		return
 	}
 	switch method {

@@ -1,12 +1,15 @@
 // Package tgfake is a fake Telegram Bot API on httptest for tests: it speaks
 // the real wire format (form-encoded requests, {"ok":…,"result":…}
 // answers), serves the updates a test queues through getUpdates with
-// Telegram's offset semantics, and records every call.
+// Telegram's offset semantics, and records every call. A test can script
+// Telegram's errors (Fail, Answer), hold the client to one token
+// (RequireToken) and enforce Telegram's rate limits (EnforceLimits).
 package tgfake
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,6 +26,7 @@ import (
 type Call struct {
 	Method string
 	Token  string
+	Path   string // /bot<token>/<method>
 	Form   url.Values
 }
 
@@ -30,7 +34,8 @@ type Call struct {
 type Message struct {
 	ChatID      int64
 	Text        string
-	ReplyMarkup string // the reply_markup JSON as sent, "" for none
+	ReplyMarkup string    // the reply_markup JSON as sent, "" for none
+	At          time.Time // when the fake received it
 }
 
 // Server is the fake Bot API. Its zero value is not usable; use New.
@@ -44,6 +49,10 @@ type Server struct {
 	sent    []Message
 	nextID  int
 	fail    map[string][]apiError
+	answer  func(method string, form url.Values) (status int, body string)
+	token   string // the one token accepted, "" for any
+	limits  bool   // Telegram's rate limits enforced on sendMessage
+	tooMany int    // sendMessage calls refused by the limits
 }
 
 type apiError struct {
@@ -92,6 +101,40 @@ func (s *Server) Fail(method string, code int, description string) {
 	s.mu.Lock()
 	s.fail[method] = append(s.fail[method], apiError{code, description})
 	s.mu.Unlock()
+}
+
+// Answer makes every later call but getMe answer what fn returns, an HTTP
+// status and a raw body, for the answers a test needs beyond Fail's (a
+// retry_after parameter, a proxy's HTML page); nil restores the fake's own
+// answers. Calls are recorded all the same.
+func (s *Server) Answer(fn func(method string, form url.Values) (status int, body string)) {
+	s.mu.Lock()
+	s.answer = fn
+	s.mu.Unlock()
+}
+
+// RequireToken makes every call with another bot token fail as Telegram
+// fails it: 401 Unauthorized.
+func (s *Server) RequireToken(token string) {
+	s.mu.Lock()
+	s.token = token
+	s.mu.Unlock()
+}
+
+// EnforceLimits makes sendMessage refuse, as Telegram does, more than 30
+// messages in any second overall or two to one chat within a second: 429
+// with retry_after 1. https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+func (s *Server) EnforceLimits() {
+	s.mu.Lock()
+	s.limits = true
+	s.mu.Unlock()
+}
+
+// TooMany is how many messages the limits refused.
+func (s *Server) TooMany() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tooMany
 }
 
 // Calls returns the forms of every call of method, in order.
@@ -174,11 +217,11 @@ func (s *Server) notifyLocked() {
 	s.changed = make(chan struct{})
 }
 
-// serve answers /bot<token>/<method>.
+// serve answers POST /bot<token>/<method>, as the Bot API's clients send.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, method, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 {
+	if !ok || !ok2 || r.Method != http.MethodPost {
 		reply(w, http.StatusNotFound, nil, "Not Found")
 		return
 	}
@@ -187,15 +230,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: method, Token: token, Form: r.PostForm})
+	s.calls = append(s.calls, Call{Method: method, Token: token, Path: r.URL.Path, Form: r.PostForm})
 	var failure *apiError
 	if f := s.fail[method]; len(f) > 0 {
 		failure, s.fail[method] = &f[0], f[1:]
 	}
+	if s.token != "" && token != s.token {
+		failure = &apiError{http.StatusUnauthorized, "Unauthorized"}
+	}
+	answer := s.answer
 	s.notifyLocked()
 	s.mu.Unlock()
 	if failure != nil {
 		reply(w, failure.code, nil, failure.desc)
+		return
+	}
+	if answer != nil && method != "getMe" {
+		status, body := answer(method, r.PostForm)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
 		return
 	}
 	switch method {
@@ -223,13 +277,36 @@ func (s *Server) sendMessage(w http.ResponseWriter, form url.Values) {
 		return
 	}
 	s.mu.Lock()
+	now := time.Now() // under the lock, so that sent stays in order
+	if s.limits && s.overLimitLocked(chat, now) {
+		s.tooMany++
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": http.StatusTooManyRequests,
+			"description": "Too Many Requests: retry after 1", "parameters": map[string]any{"retry_after": 1}})
+		return
+	}
 	s.nextID++
 	id := s.nextID
-	s.sent = append(s.sent, Message{ChatID: chat, Text: form.Get("text"), ReplyMarkup: form.Get("reply_markup")})
+	s.sent = append(s.sent, Message{ChatID: chat, Text: form.Get("text"), ReplyMarkup: form.Get("reply_markup"), At: now})
 	s.notifyLocked()
 	s.mu.Unlock()
-	reply(w, http.StatusOK, tgbotapi.Message{MessageID: id, Date: int(time.Now().Unix()),
+	reply(w, http.StatusOK, tgbotapi.Message{MessageID: id, Date: int(now.Unix()),
 		Chat: &tgbotapi.Chat{ID: chat, Type: "private"}, Text: form.Get("text")}, "")
+}
+
+// overLimitLocked reports whether a message to chat at now would break
+// Telegram's limits: 30 messages a second overall, one a second to a chat.
+func (s *Server) overLimitLocked(chat int64, now time.Time) bool {
+	n := 0
+	for i := len(s.sent) - 1; i >= 0 && now.Sub(s.sent[i].At) < time.Second; i-- {
+		if s.sent[i].ChatID == chat {
+			return true
+		}
+		n++
+	}
+	return n >= 30
 }
 
 // getUpdates answers the unconfirmed updates from offset on, holding the
