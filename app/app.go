@@ -28,7 +28,8 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/api"
-	"github.com/cityhall/duban/bot"
+	slackbot "github.com/cityhall/duban/bot/slack"
+	"github.com/cityhall/duban/bot/telegram"
 	"github.com/cityhall/duban/configs"
 	"github.com/cityhall/duban/i18n"
 	"github.com/cityhall/duban/jobs"
@@ -58,8 +59,8 @@ type App struct {
 	Hearings   *jobs.Hearings
 	Reconciler *jobs.Reconciler
 	Complaints *jobs.Complaints
-	Telegram   *bot.Telegram
-	Slack      *bot.Slack
+	Telegram   *telegram.Bot
+	Slack      *slackbot.App
 	Registry   *prometheus.Registry
 
 	mini      *miniredis.Miniredis
@@ -138,7 +139,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	botName := ""
 	if tgAPI != nil {
 		botName = tgAPI.Self.UserName
-		a.Telegram = bot.NewTelegram(bot.TelegramDeps{API: tgAPI, Token: a.tgToken, Store: a.Store, Hearings: a.Hearings,
+		a.Telegram = telegram.New(telegram.Deps{API: tgAPI, Token: a.tgToken, Store: a.Store, Hearings: a.Hearings,
 			Complaints: a.Complaints, T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram"), ReportsPerChat: cfg.ReportsPerChat})
 		a.housekeeping = append(a.housekeeping, a.Telegram.DropIdleReports)
 		if cfg.TelegramMode == configs.TelegramWebhook {
@@ -146,7 +147,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		}
 	}
 	if slackClient != nil {
-		a.Slack = bot.NewSlack(bot.SlackDeps{Client: slackClient, APIURL: cfg.SlackAPIURL, SigningSecret: cfg.SlackSigningSecret.Reveal(),
+		a.Slack = slackbot.New(slackbot.Deps{Client: slackClient, APIURL: cfg.SlackAPIURL, SigningSecret: cfg.SlackSigningSecret.Reveal(),
 			Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, T: bundle, Clock: a.Clock, Loc: cfg.Location, Log: a.Log.With("integration", "slack")})
 		if !cfg.SlackSocketMode() {
 			routes["POST /slack/commands"] = a.Slack.CommandsHandler()

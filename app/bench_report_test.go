@@ -17,9 +17,9 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/app"
-	"github.com/cityhall/duban/bot/tgfake"
 	"github.com/cityhall/duban/configs"
 	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/internal/fakes/tgfake"
 )
 
 const webhookSecret = "bench-webhook-secret"

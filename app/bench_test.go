@@ -2,86 +2,25 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/app"
 	"github.com/cityhall/duban/configs"
+	"github.com/cityhall/duban/internal/fakes/tgfake"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/storage"
 )
 
-// limitedTelegram is a Bot API fake that enforces Telegram's limits the
-// way the provider does: more than 30 messages in any second overall, or
-// two to one chat within a second, is answered 429 with retry_after.
-type limitedTelegram struct {
-	mu       sync.Mutex
-	accepted []time.Time
-	lastChat map[string]time.Time
-	got      map[string][]time.Time // chat → receive times
-	tooMany  int
-}
-
-func newLimitedTelegram() (*limitedTelegram, *httptest.Server) {
-	f := &limitedTelegram{lastChat: map[string]time.Time{}, got: map[string][]time.Time{}}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	return f, srv
-}
-
-func (f *limitedTelegram) serve(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
-	w.Header().Set("Content-Type", "application/json")
-	switch path := r.URL.Path; {
-	case len(path) > 6 && path[len(path)-6:] == "/getMe":
-		fmt.Fprint(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"duban","username":"duban_bot"}}`)
-	case len(path) > 12 && path[len(path)-12:] == "/sendMessage":
-		now := time.Now()
-		chat := r.PostForm.Get("chat_id")
-		f.mu.Lock()
-		n := 0
-		for i := len(f.accepted) - 1; i >= 0 && now.Sub(f.accepted[i]) < time.Second; i-- {
-			n++
-		}
-		last, seen := f.lastChat[chat]
-		if n >= 30 || (seen && now.Sub(last) < time.Second) {
-			f.tooMany++
-			f.mu.Unlock()
-			w.WriteHeader(http.StatusTooManyRequests)
-			fmt.Fprint(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`)
-			return
-		}
-		f.accepted = append(f.accepted, now)
-		f.lastChat[chat] = now
-		f.got[chat] = append(f.got[chat], now)
-		id := len(f.accepted)
-		f.mu.Unlock()
-		c, _ := strconv.ParseInt(chat, 10, 64)
-		fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":%d,"chat":{"id":%d,"type":"private"},"text":"ok"}}`, id, now.Unix(), c)
-	default:
-		fmt.Fprint(w, `{"ok":true,"result":true}`)
-	}
-}
-
-func (f *limitedTelegram) snapshot() (times []time.Time, tooMany int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.accepted), f.tooMany
-}
-
 // benchApp boots duban against the fake with n heads, one agency each.
-func benchApp(b *testing.B, srv *httptest.Server, n int, offsets []time.Duration) (*running, []string) {
+func benchApp(b *testing.B, tg *tgfake.Server, n int, offsets []time.Duration) (*running, []string) {
 	b.Helper()
 	cfg := testConfig(b, backends[0], func(c *configs.Config) {
 		c.TelegramToken = "123456:bench"
-		c.TelegramAPIEndpoint = srv.URL + "/bot%s/%s"
+		c.TelegramAPIEndpoint = tg.Endpoint()
 		c.ReminderOffsets = offsets
 		c.EscalateBefore = time.Second
 		c.OutcomeAfter = time.Hour
@@ -130,28 +69,29 @@ func waitSent(b *testing.B, s *storage.Store, n int, timeout time.Duration) {
 func BenchmarkBurstThroughput(b *testing.B) {
 	const heads = 150
 	for range b.N {
-		fake, srv := newLimitedTelegram()
+		fake := tgfake.New(b)
+		fake.EnforceLimits()
 		notices := time.Duration(heads/30+3) * time.Second
-		r, codes := benchApp(b, srv, heads, []time.Duration{2 * time.Hour})
+		r, codes := benchApp(b, fake, heads, []time.Duration{2 * time.Hour})
 		start := time.Now().Add(2*time.Hour + notices).Truncate(time.Second)
 		if _, _, err := r.Hearings.Register(context.Background(), jobs.Actor{Name: "bench"}, duban.Notice{CaseNumber: "BENCH-1",
 			Court: "c", Agencies: codes, StartsAt: start, Plaintiff: "p", Cause: "c"}); err != nil {
 			b.Fatal(err)
 		}
 		waitSent(b, r.Store, heads, time.Minute) // the notices
-		before, _ := fake.snapshot()
+		before := fake.Sent()
 		due := start.Add(-2 * time.Hour)
 		waitSent(b, r.Store, 2*heads, time.Minute) // the reminders, all due at once
-		all, tooMany := fake.snapshot()
+		all, tooMany := fake.Sent(), fake.TooMany()
 		burst := all[len(before):]
-		span := burst[len(burst)-1].Sub(burst[0]).Seconds()
+		span := burst[len(burst)-1].At.Sub(burst[0].At).Seconds()
 		perSec := float64(len(burst)-1) / span
 		b.ReportMetric(perSec/30, "ratio_to_limit")
 		b.ReportMetric(perSec, "msgs/s")
 		b.ReportMetric(float64(tooMany), "429s")
-		b.ReportMetric(burst[0].Sub(due).Seconds(), "first_late_s")
+		b.ReportMetric(burst[0].At.Sub(due).Seconds(), "first_late_s")
 		r.shutdown(b)
-		srv.Close()
+		fake.Close()
 	}
 }
 
@@ -162,34 +102,35 @@ func BenchmarkBurstThroughput(b *testing.B) {
 func BenchmarkReminderLateness(b *testing.B) {
 	const heads = 40 // 4 a second for 10 seconds
 	for range b.N {
-		fake, srv := newLimitedTelegram()
-		r, codes := benchApp(b, srv, heads, []time.Duration{time.Hour})
+		fake := tgfake.New(b)
+		fake.EnforceLimits()
+		r, codes := benchApp(b, fake, heads, []time.Duration{time.Hour})
 		base := time.Now().Add(time.Hour + 5*time.Second).Truncate(time.Second)
-		dues := map[string]time.Time{}
+		dues := map[int64]time.Time{}
 		for i, code := range codes {
 			start := base.Add(time.Duration(i/4) * time.Second)
 			if _, _, err := r.Hearings.Register(context.Background(), jobs.Actor{Name: "bench"}, duban.Notice{CaseNumber: "LATE-" + code,
 				Court: "c", Agencies: []string{code}, StartsAt: start, Plaintiff: "p", Cause: "c"}); err != nil {
 				b.Fatal(err)
 			}
-			dues[strconv.Itoa(10000+i)] = start.Add(-time.Hour)
+			dues[int64(10000+i)] = start.Add(-time.Hour)
 		}
 		waitSent(b, r.Store, 2*heads, 2*time.Minute)
-		fake.mu.Lock()
-		var late []float64
-		for chat, times := range fake.got {
-			late = append(late, times[len(times)-1].Sub(dues[chat]).Seconds())
+		last := map[int64]time.Time{} // chat → when its reminder arrived
+		for _, m := range fake.Sent() {
+			last[m.ChatID] = m.At
 		}
-		tooMany := fake.tooMany
-		fake.mu.Unlock()
+		var late []float64
+		for chat, at := range last {
+			late = append(late, at.Sub(dues[chat]).Seconds())
+		}
+		tooMany := fake.TooMany()
 		slices.Sort(late)
 		b.ReportMetric(late[len(late)/2], "p50_late_s")
 		b.ReportMetric(late[len(late)*99/100], "p99_late_s")
 		b.ReportMetric(late[0], "min_late_s")
 		b.ReportMetric(float64(tooMany), "429s")
 		r.shutdown(b)
-		srv.Close()
+		fake.Close()
 	}
 }
-
-var _ = json.Marshal

@@ -9,9 +9,9 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/app"
-	"github.com/cityhall/duban/bot/tgfake"
 	"github.com/cityhall/duban/configs"
 	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/internal/fakes/tgfake"
 	"github.com/cityhall/duban/internal/testenv"
 )
 

@@ -14,9 +14,9 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/app"
-	"github.com/cityhall/duban/bot/slackfake"
-	"github.com/cityhall/duban/bot/tgfake"
 	"github.com/cityhall/duban/configs"
+	"github.com/cityhall/duban/internal/fakes/slackfake"
+	"github.com/cityhall/duban/internal/fakes/tgfake"
 	"github.com/cityhall/duban/internal/testenv"
 )
 

@@ -1,9 +1,14 @@
-// Package bot turns chat updates into domain actions: Telegram updates and
-// Slack commands and interactions become bound chats, answers to hearing
-// reminders, outcomes and registered notices, each committed in the same
-// transaction as the id of the update that caused it, so that a re-delivered
-// update changes nothing. The immediate answers a platform demands are sent
-// from here, after the commit; everything scheduled goes through jobs.
+// Package bot holds what the Telegram bot (bot/telegram) and the Slack app
+// (bot/slack) share: processing an update once with its undo (Once),
+// reading the body of a platform's post (ReadPost), the rule-book
+// questions a button asks before it acts, the messages that tell a user why
+// nothing happened, and the backoff of a loop that keeps a connection.
+//
+// Both turn chat updates into domain actions, each committed in the same
+// transaction as the id of the update that caused it, so that a
+// re-delivered update changes nothing. The immediate answers a platform
+// demands are sent from there, after the commit; everything scheduled goes
+// through jobs.
 package bot
 
 import (
@@ -11,35 +16,16 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/storage"
 )
 
-// maxBody bounds what an inbound webhook may post; Telegram updates and
-// Slack payloads are far smaller.
-const maxBody = 1 << 20
-
-// Backoff of a loop that keeps a connection to a platform (Telegram long
-// polling, Slack Socket Mode): one second, doubling, at most thirty.
-const (
-	minBackoff = time.Second
-	maxBackoff = 30 * time.Second
-)
-
-// kindDelegate is the chat state of a head asked who appears instead; its
-// data is the id of the hearing's agency.
-const kindDelegate = "delegate"
-
-// errUndo tells an update's handler to roll its effects back but still
-// record the update as processed and send the replies prepared with it:
-// the update was understood and answered, and changed nothing.
-var errUndo = errors.New("bot: undo the update's effects")
-
-// replyFor maps an error of a use case to the message that tells the user,
+// ReplyFor maps an error of a use case to the message that tells the user,
 // and reports false for errors that are not the user's (the database is
 // down), which the caller returns so that the update is retried.
-func replyFor(err error) (string, bool) {
+func ReplyFor(err error) (string, bool) {
 	var se *duban.StateError
 	switch {
 	case err == nil:
@@ -54,9 +40,9 @@ func replyFor(err error) (string, bool) {
 	return "", false
 }
 
-// optional turns ErrNotFound into nil, for look-ups where nobody found is an
+// Optional turns ErrNotFound into nil, for look-ups where nobody found is an
 // answer.
-func optional[T any](v *T, err error) (*T, error) {
+func Optional[T any](v *T, err error) (*T, error) {
 	if errors.Is(err, duban.ErrNotFound) {
 		return nil, nil
 	}
@@ -66,23 +52,23 @@ func optional[T any](v *T, err error) (*T, error) {
 	return v, nil
 }
 
-// mayAnswer asks the rule book whether p may answer for ha: the head of its
+// MayAnswer asks the rule book whether p may answer for ha: the head of its
 // agency answers; the office staff record an answer given by phone. Nobody
 // else, supervisors and admins included, answers for a head. The bot asks
 // it before a question it puts; jobs.Hearings.Answer applies its own check.
-func mayAnswer(p *duban.Person, ha *duban.HearingAgency) bool {
+func MayAnswer(p *duban.Person, ha *duban.HearingAgency) bool {
 	a, s := duban.Actor{Person: p}, hearingAgencySubject(ha)
 	return a.May(duban.HearingAnswer, s) || a.May(duban.HearingRecordAnswer, s)
 }
 
-// maySee asks the rule book whether p may read the details of the hearing
+// MaySee asks the rule book whether p may read the details of the hearing
 // of ha, as sent for ha's agency.
-func maySee(p *duban.Person, ha *duban.HearingAgency) bool {
+func MaySee(p *duban.Person, ha *duban.HearingAgency) bool {
 	return duban.Actor{Person: p}.May(duban.HearingRead, hearingAgencySubject(ha))
 }
 
-// mayRecordOutcome asks the rule book whether p may record who appeared.
-func mayRecordOutcome(p *duban.Person, ha *duban.HearingAgency) bool {
+// MayRecordOutcome asks the rule book whether p may record who appeared.
+func MayRecordOutcome(p *duban.Person, ha *duban.HearingAgency) bool {
 	return duban.Actor{Person: p}.May(duban.HearingOutcome, hearingAgencySubject(ha))
 }
 
@@ -92,57 +78,57 @@ func hearingAgencySubject(ha *duban.HearingAgency) duban.Subject {
 	return duban.Subject{Agencies: []int64{ha.AgencyID}}
 }
 
-// answerable reports, as jobs does, whether a head may still answer: until
+// Answerable reports, as jobs does, whether a head may still answer: until
 // the hearing starts, unless it was cancelled.
-func answerable(h *duban.Hearing, now time.Time) error {
+func Answerable(h *duban.Hearing, now time.Time) error {
 	if h.Status != duban.HearingScheduled || !now.Before(h.StartsAt) {
 		return &duban.StateError{Action: "answer", State: "started or " + string(h.Status), Allowed: []string{}}
 	}
 	return nil
 }
 
-// delegateSeparators split "姓名，理由" / "name, reason" at the first of them.
-const delegateSeparators = "，,；;\n"
-
-// splitDelegate reads who appears instead and why; both must be non-empty.
-func splitDelegate(text string) (name, reason string, ok bool) {
-	i := strings.IndexAny(text, delegateSeparators)
-	if i < 0 {
-		return "", "", false
+// HearingOf loads the hearing and the agency a button is about.
+func HearingOf(ctx context.Context, tx *storage.Store, haID int64) (*duban.Hearing, *duban.HearingAgency, error) {
+	ha, err := tx.HearingAgencyByID(ctx, haID)
+	if err != nil {
+		return nil, nil, err
 	}
-	_, size := utf8.DecodeRuneInString(text[i:])
-	name, reason = strings.TrimSpace(text[:i]), strings.TrimSpace(text[i+size:])
-	if name == "" || reason == "" {
-		return "", "", false
+	h, err := tx.HearingByID(ctx, ha.HearingID)
+	if err != nil {
+		return nil, nil, err
 	}
-	return name, reason, true
+	return h, ha, nil
 }
 
-// attendanceID is the message id naming who appeared.
-func attendanceID(a duban.Attendance) string { return "attendance." + string(a) }
+// AttendanceID is the message id naming who appeared.
+func AttendanceID(a duban.Attendance) string { return "attendance." + string(a) }
 
-// backoff is a doubling delay between minBackoff and maxBackoff.
-type backoff struct{ cur time.Duration }
-
-func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = minBackoff
-	} else {
-		b.cur = min(2*b.cur, maxBackoff)
-	}
-	return b.cur
+// verbActions maps the supervision buttons to the actions they take.
+var verbActions = map[string]duban.Action{
+	duban.VerbCAccept: duban.ActionAccept, duban.VerbCReject: duban.ActionReject, duban.VerbCAssign: duban.ActionAssign,
+	duban.VerbCUrge: duban.ActionUrge, duban.VerbCClose: duban.ActionClose, duban.VerbCReopen: duban.ActionReopen,
 }
 
-func (b *backoff) reset() { b.cur = 0 }
+// ActionOf is the action of a complaint button's verb; false for a verb
+// that is no supervisor's action (a rating, say).
+func ActionOf(verb string) (duban.Action, bool) {
+	a, ok := verbActions[verb]
+	return a, ok
+}
 
-// sleep waits d, reporting false when ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+// StateData names, in locale, the state a refused action met and the
+// actions allowed in it, for Slack and Telegram alike.
+func StateData(b *i18n.Bundle, locale string, se *duban.StateError) map[string]any {
+	allowed := make([]string, len(se.Allowed))
+	for i, a := range se.Allowed {
+		allowed[i] = ActionName(b, locale, a)
 	}
+	return map[string]any{"Action": ActionName(b, locale, se.Action),
+		"Status": b.T(locale, "complaint.status."+se.State, nil), "Allowed": strings.Join(allowed, b.T(locale, "slack.c.list_sep", nil))}
+}
+
+// ActionName names a complaint action in locale (the words the Slack
+// messages use too).
+func ActionName(b *i18n.Bundle, locale, action string) string {
+	return b.T(locale, "slack.c.action."+action, nil)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/bot/bottest"
 )
 
 // TestMessages_EveryIDTheBotSaysExistsInBothLocales guards against a gap
@@ -26,18 +27,18 @@ func TestMessages_EveryIDTheBotSaysExistsInBothLocales(t *testing.T) {
 	}
 	for id, data := range ids {
 		for _, locale := range []string{duban.LocaleZH, duban.LocaleEN} {
-			if !bundle.Has(locale, id) {
+			if !bottest.Bundle.Has(locale, id) {
 				t.Errorf("%s has no %s", locale, id)
 				continue
 			}
-			if got := bundle.T(locale, id, data); strings.Contains(got, "<no value>") || strings.TrimSpace(got) == "" {
+			if got := bottest.Bundle.T(locale, id, data); strings.Contains(got, "<no value>") || strings.TrimSpace(got) == "" {
 				t.Errorf("%s %s renders %q", locale, id, got)
 			}
 		}
 	}
 	for _, locale := range []string{duban.LocaleZH, duban.LocaleEN} {
 		for _, id := range []string{"slack.hearing.title", "slack.delegate.title", "slack.modal.submit", "slack.modal.close"} {
-			if n := len([]rune(bundle.T(locale, id, nil))); n > 24 { // Slack's limit for a modal's title and buttons
+			if n := len([]rune(bottest.Bundle.T(locale, id, nil))); n > 24 { // Slack's limit for a modal's title and buttons
 				t.Errorf("%s %s is %d characters, Slack allows 24", locale, id, n)
 			}
 		}

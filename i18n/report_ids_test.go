@@ -2,7 +2,7 @@ package i18n
 
 import "maps"
 
-// The messages of the public hotline bot (bot/report*.go, bot/status.go),
+// The messages of the public hotline bot (bot/telegram/report*.go, bot/telegram/status.go),
 // with the data their callers pass.
 func init() {
 	ids := map[string]map[string]any{

@@ -3,7 +3,7 @@ package i18n
 import "maps"
 
 // The messages of supervisors acting on complaints from Telegram
-// (bot/telegram_supervision.go), and of the daily report limit.
+// (bot/telegram/supervision.go), and of the daily report limit.
 func init() {
 	code := "7K3M-9QXD-2WAB"
 	maps.Copy(fields, map[string]map[string]any{

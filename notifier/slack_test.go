@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,64 +15,22 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/internal/fakes/slackfake"
 	"github.com/cityhall/duban/redact"
 )
 
 const slackToken = "xoxb-1111-2222-secretslacktoken"
 
-type slackCall struct {
-	Method string
-	Form   url.Values
-}
-
-// fakeSlack speaks the Web API wire format: form-encoded POSTs to
-// /<method>, JSON answers {"ok": true, …} or {"ok": false, "error": code},
-// and HTTP 429 with Retry-After when rate limited.
-type fakeSlack struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls []slackCall
-	reply func(method string, form url.Values, w http.ResponseWriter)
-}
-
-func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			t.Errorf("fake slack: %v", err)
-		}
-		method := strings.TrimPrefix(r.URL.Path, "/")
-		f.mu.Lock()
-		f.calls = append(f.calls, slackCall{Method: method, Form: r.PostForm})
-		reply := f.reply
-		f.mu.Unlock()
-		if r.PostForm.Get("token") != slackToken {
-			fmt.Fprint(w, `{"ok":false,"error":"invalid_auth"}`)
-			return
-		}
-		if reply != nil {
-			reply(method, r.PostForm, w)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"ok":true,"channel":"D0DM%s","ts":"1748912400.000100","message":{"type":"message","text":"x"}}`, r.PostForm.Get("channel"))
-	}))
-	t.Cleanup(f.Close)
+// newFakeSlack is the shared fake Slack, taking calls with slackToken
+// only.
+func newFakeSlack(t *testing.T) *slackfake.Server {
+	f := slackfake.New(t)
+	f.RequireToken(slackToken)
 	return f
 }
 
-func (f *fakeSlack) lastCall(t *testing.T) slackCall {
-	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.calls) == 0 {
-		t.Fatal("no call reached the fake Web API")
-	}
-	return f.calls[len(f.calls)-1]
-}
-
-func newTestSlack(f *fakeSlack) *Slack {
-	return NewSlack(slack.New(slackToken, slack.OptionAPIURL(f.URL+"/")), WithSlackSecrets(slackToken))
+func newTestSlack(f *slackfake.Server) *Slack {
+	return NewSlack(slack.New(slackToken, slack.OptionAPIURL(f.APIURL())), WithSlackSecrets(slackToken))
 }
 
 // The parts of Block Kit JSON the tests check.
@@ -99,6 +55,11 @@ type kitBlock struct {
 
 func TestSlackSend_PostsBlocksWithButtons(t *testing.T) {
 	f := newFakeSlack(t)
+	// A post to a user lands in the direct messages with them.
+	f.Answer(func(_ string, form url.Values, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"ok":true,"channel":"D0DM%s","ts":"1748912400.000100","message":{"type":"message","text":"x"}}`, form.Get("channel"))
+	})
 	s := newTestSlack(f)
 	msg := reminder
 	msg.Text = "提醒 <!channel> & 王五"
@@ -110,7 +71,7 @@ func TestSlackSend_PostsBlocksWithButtons(t *testing.T) {
 	if id != "D0DMU123:1748912400.000100" {
 		t.Errorf("provider id = %q, want the DM channel and ts", id)
 	}
-	call := f.lastCall(t)
+	call := lastCall(t, f.AllCalls())
 	if call.Method != "chat.postMessage" || call.Form.Get("channel") != "U123" {
 		t.Errorf("called %s for channel %q", call.Method, call.Form.Get("channel"))
 	}
@@ -172,9 +133,7 @@ func TestSlackSend_ClassifiesErrors(t *testing.T) {
 	s := newTestSlack(f)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.mu.Lock()
-			f.reply = tt.reply
-			f.mu.Unlock()
+			f.Answer(tt.reply)
 			_, err := s.Send(context.Background(), duban.Address{SlackUserID: fmt.Sprintf("U%d", i)}, reminder)
 			if err == nil {
 				t.Fatal("Send succeeded")
@@ -212,9 +171,9 @@ func TestSlackSend_NeedsAUserID(t *testing.T) {
 
 func TestSlackPostChannelAndUpdate_UseTheChannel(t *testing.T) {
 	f := newFakeSlack(t)
-	f.reply = func(method string, form url.Values, w http.ResponseWriter) {
+	f.Answer(func(method string, form url.Values, w http.ResponseWriter) {
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1748912400.000200","text":"x"}`, form.Get("channel"))
-	}
+	})
 	s := newTestSlack(f)
 	s.limiter = NewKeyedLimiter(rate.Inf, 1) // three calls to one channel; the limit is tested in limit_test.go
 	msg := duban.Message{Kind: duban.MsgEscalation, Ref: "7", Text: "督办",
@@ -224,7 +183,7 @@ func TestSlackPostChannelAndUpdate_UseTheChannel(t *testing.T) {
 	if err != nil || ts != "1748912400.000200" {
 		t.Fatalf("PostChannel = %q, %v", ts, err)
 	}
-	if call := f.lastCall(t); call.Method != "chat.postMessage" || call.Form.Get("channel") != "C0SUPER" {
+	if call := lastCall(t, f.AllCalls()); call.Method != "chat.postMessage" || call.Form.Get("channel") != "C0SUPER" {
 		t.Errorf("PostChannel called %s for %q", call.Method, call.Form.Get("channel"))
 	}
 
@@ -232,7 +191,7 @@ func TestSlackPostChannelAndUpdate_UseTheChannel(t *testing.T) {
 	if err := s.Update(context.Background(), "C0SUPER", ts, msg); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	call := f.lastCall(t)
+	call := lastCall(t, f.AllCalls())
 	if call.Method != "chat.update" || call.Form.Get("channel") != "C0SUPER" || call.Form.Get("ts") != ts {
 		t.Errorf("Update called %s with %v", call.Method, call.Form)
 	}
@@ -244,9 +203,9 @@ func TestSlackPostChannelAndUpdate_UseTheChannel(t *testing.T) {
 		t.Errorf("updated blocks = %+v, want the one section without buttons", blocks)
 	}
 
-	f.reply = func(_ string, _ url.Values, w http.ResponseWriter) {
+	f.Answer(func(_ string, _ url.Values, w http.ResponseWriter) {
 		fmt.Fprint(w, `{"ok":false,"error":"message_not_found"}`)
-	}
+	})
 	if err := s.Update(context.Background(), "C0SUPER", ts, msg); !IsPermanent(err) {
 		t.Errorf("Update of a deleted message = %v, want a PermanentError", err)
 	}

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -19,72 +17,44 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/internal/fakes/tgfake"
 	"github.com/cityhall/duban/redact"
 )
 
 const tgToken = "123456789:AAE-secret-bot-token_xyz"
 
-// tgCall is one Bot API request the fake received.
-type tgCall struct {
-	Path string
-	Form url.Values
-}
-
-// fakeTelegram speaks the Bot API wire format: form-encoded POSTs to
-// /bot<token>/<method>, JSON answers {"ok", "result" | "error_code",
-// "description", "parameters"}. It answers getMe itself.
-type fakeTelegram struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls []tgCall
-	reply func(method string, form url.Values) (status int, body string)
-}
-
-func newFakeTelegram(t *testing.T) *fakeTelegram {
-	f := &fakeTelegram{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method, ok := strings.CutPrefix(r.URL.Path, "/bot"+tgToken+"/")
-		if !ok || r.Method != http.MethodPost {
-			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprint(w, `{"ok":false,"error_code":404,"description":"Not Found"}`)
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			t.Errorf("fake telegram: %v", err)
-		}
-		if method == "getMe" {
-			fmt.Fprint(w, `{"ok":true,"result":{"id":42,"is_bot":true,"first_name":"duban","username":"duban_bot"}}`)
-			return
-		}
-		f.mu.Lock()
-		f.calls = append(f.calls, tgCall{Path: r.URL.Path, Form: r.PostForm})
-		reply := f.reply
-		f.mu.Unlock()
-		status, body := http.StatusOK, `{"ok":true,"result":true}`
-		if reply != nil {
-			status, body = reply(method, r.PostForm)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		fmt.Fprint(w, body)
-	}))
-	t.Cleanup(f.Close)
+// newFakeTelegram is the shared fake Bot API, taking calls with tgToken
+// only.
+func newFakeTelegram(t *testing.T) *tgfake.Server {
+	f := tgfake.New(t)
+	f.RequireToken(tgToken)
 	return f
 }
 
-func (f *fakeTelegram) lastCall(t *testing.T) tgCall {
+// lastCall is the last of the calls that reached a fake API.
+func lastCall[C any](t *testing.T, calls []C) C {
 	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.calls) == 0 {
-		t.Fatal("no call reached the fake Bot API")
+	if len(calls) == 0 {
+		t.Fatal("no call reached the fake API")
 	}
-	return f.calls[len(f.calls)-1]
+	return calls[len(calls)-1]
 }
 
-func newTestTelegram(t *testing.T, f *fakeTelegram) *Telegram {
+// sends are the calls that reached the fake, getMe (tgbotapi's, at
+// start) aside.
+func sends(f *tgfake.Server) []tgfake.Call {
+	var out []tgfake.Call
+	for _, c := range f.AllCalls() {
+		if c.Method != "getMe" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func newTestTelegram(t *testing.T, f *tgfake.Server) *Telegram {
 	t.Helper()
-	api, err := tgbotapi.NewBotAPIWithAPIEndpoint(tgToken, f.URL+"/bot%s/%s")
+	api, err := tgbotapi.NewBotAPIWithAPIEndpoint(tgToken, f.Endpoint())
 	if err != nil {
 		t.Fatalf("NewBotAPIWithAPIEndpoint: %v", err)
 	}
@@ -120,7 +90,7 @@ type tgButton struct {
 
 func TestTelegramSend_PostsTextAndInlineKeyboard(t *testing.T) {
 	f := newFakeTelegram(t)
-	f.reply = func(method string, form url.Values) (int, string) { return http.StatusOK, sentMessage(1001, 77) }
+	f.Answer(func(method string, form url.Values) (int, string) { return http.StatusOK, sentMessage(1001, 77) })
 	tg := newTestTelegram(t, f)
 
 	id, err := tg.Send(context.Background(), duban.Address{Name: "王五", TelegramChatID: 1001}, reminder)
@@ -130,7 +100,7 @@ func TestTelegramSend_PostsTextAndInlineKeyboard(t *testing.T) {
 	if id != "1001:77" {
 		t.Errorf("provider id = %q, want 1001:77", id)
 	}
-	call := f.lastCall(t)
+	call := lastCall(t, sends(f))
 	if want := "/bot" + tgToken + "/sendMessage"; call.Path != want {
 		t.Errorf("path = %q, want %q", call.Path, want)
 	}
@@ -178,9 +148,7 @@ func TestTelegramSend_ClassifiesErrors(t *testing.T) {
 	tg := newTestTelegram(t, f)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.mu.Lock()
-			f.reply = func(string, url.Values) (int, string) { return tt.status, tt.body }
-			f.mu.Unlock()
+			f.Answer(func(string, url.Values) (int, string) { return tt.status, tt.body })
 			_, err := tg.Send(context.Background(), duban.Address{TelegramChatID: int64(2000 + i)}, reminder)
 			if err == nil {
 				t.Fatal("Send succeeded")
@@ -248,20 +216,20 @@ func TestTelegramSend_RefusesWhatTelegramWouldRefuse(t *testing.T) {
 			}
 		})
 	}
-	if len(f.calls) != 0 {
-		t.Errorf("%d requests reached Telegram, want none", len(f.calls))
+	if n := len(sends(f)); n != 0 {
+		t.Errorf("%d requests reached Telegram, want none", n)
 	}
 }
 
 func TestTelegramSend_TruncatesLongText(t *testing.T) {
 	f := newFakeTelegram(t)
-	f.reply = func(string, url.Values) (int, string) { return http.StatusOK, sentMessage(5001, 1) }
+	f.Answer(func(string, url.Values) (int, string) { return http.StatusOK, sentMessage(5001, 1) })
 	tg := newTestTelegram(t, f)
 
 	if _, err := tg.Send(context.Background(), duban.Address{TelegramChatID: 5001}, duban.Message{Text: strings.Repeat("字", 5000)}); err != nil {
 		t.Fatal(err)
 	}
-	text := f.lastCall(t).Form.Get("text")
+	text := lastCall(t, sends(f)).Form.Get("text")
 	if n := utf8.RuneCountInString(text); n != telegramMaxText {
 		t.Errorf("sent %d characters, want %d", n, telegramMaxText)
 	}
@@ -313,15 +281,13 @@ func TestTelegramEdit_EditsInPlace(t *testing.T) {
 	tg := newTestTelegram(t, f)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.mu.Lock()
-			f.reply = func(string, url.Values) (int, string) { return tt.status, tt.body }
-			f.mu.Unlock()
+			f.Answer(func(string, url.Values) (int, string) { return tt.status, tt.body })
 			chat := int64(6001 + i)
 			err := tg.Edit(context.Background(), chat, 9, "已记录", tt.buttons)
 			if (err != nil) != tt.wantErr || IsPermanent(err) != tt.permanent {
 				t.Fatalf("Edit = %v, want error %v, permanent %v", err, tt.wantErr, tt.permanent)
 			}
-			call := f.lastCall(t)
+			call := lastCall(t, sends(f))
 			if !strings.HasSuffix(call.Path, "/editMessageText") {
 				t.Errorf("path = %q", call.Path)
 			}
@@ -337,7 +303,7 @@ func TestTelegramEdit_EditsInPlace(t *testing.T) {
 
 func TestTelegramSend_AfterWaitTakesNoSecondSlot(t *testing.T) {
 	f := newFakeTelegram(t)
-	f.reply = func(method string, form url.Values) (int, string) { return http.StatusOK, sentMessage(4242, 1) }
+	f.Answer(func(method string, form url.Values) (int, string) { return http.StatusOK, sentMessage(4242, 1) })
 	tg := newTestTelegram(t, f)
 	clock := duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	tg.limiter = newTelegramLimiter(0, clock.Now)

@@ -7,8 +7,8 @@ import (
 )
 
 // Reports filed through the Telegram bot, counted per chat for a day under
-// a keyed hash of the chat (bot/report_limit.go); the chat itself is not
-// stored.
+// a keyed hash of the chat (bot/telegram/report_limit.go); the chat
+// itself is not stored.
 
 // RecordReportFiled notes that a report was filed now under chatHash.
 func (s *Store) RecordReportFiled(ctx context.Context, chatHash string) error {

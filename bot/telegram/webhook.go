@@ -1,0 +1,63 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/cityhall/duban/bot"
+	"github.com/cityhall/duban/redact"
+)
+
+// secretHeader carries the secret_token given to setWebhook on every post.
+// https://core.telegram.org/bots/api#setwebhook
+const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+// WebhookHandler receives updates Telegram posts. A post without the secret
+// is refused (401) before anything is read; an update is answered 200 only
+// after it is committed, and 500 when it could not be, so that Telegram
+// delivers it again. An empty secret refuses every post.
+func (t *Bot) WebhookHandler(secret string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := r.Header.Get(secretHeader)
+		if secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, ok := bot.ReadPost(w, r)
+		if !ok {
+			return
+		}
+		var u tgbotapi.Update
+		if err := json.Unmarshal(body, &u); err != nil {
+			http.Error(w, "body is not a Telegram update", http.StatusBadRequest)
+			return
+		}
+		if err := t.HandleUpdate(r.Context(), u); err != nil {
+			t.log.Error("telegram: webhook update not handled", slog.Int("update_id", u.UpdateID), slog.Any("error", err))
+			http.Error(w, "update not handled", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// SetWebhook asks Telegram to post updates to url with secret as
+// secret_token, keeping the updates still pending. tgbotapi's
+// WebhookConfig has no secret_token, hence the call by hand.
+func (t *Bot) SetWebhook(ctx context.Context, url, secret string) error {
+	params := tgbotapi.Params{"url": url, "secret_token": secret, "drop_pending_updates": "false"}
+	if err := params.AddInterface("allowed_updates", allowedUpdates); err != nil {
+		return fmt.Errorf("telegram: set webhook: %w", err)
+	}
+	_, err := call(ctx, func() (*tgbotapi.APIResponse, error) { return t.api.MakeRequest("setWebhook", params) })
+	if err != nil {
+		return redact.Error(fmt.Errorf("telegram: set webhook: %w", err), t.token, secret)
+	}
+	return nil
+}

@@ -1,0 +1,338 @@
+// Package slackfake is a fake Slack for tests, on httptest: the Web API
+// methods duban calls (chat.postMessage, chat.update, chat.postEphemeral,
+// views.open, auth.test, conversations.open, apps.connections.open), a
+// response_url endpoint, and a Socket Mode WebSocket. It records every call
+// and signs requests as Slack does. A test can script Slack's errors (Fail,
+// Answer) and hold the client to one token (RequireToken).
+package slackfake
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Call is one Web API request the fake received.
+type Call struct {
+	Method string
+	Header http.Header
+	Form   url.Values // form-encoded requests (chat.postMessage, …)
+	Body   []byte     // the raw body (JSON for views.open)
+}
+
+// JSON decodes a JSON body; nil when the body is not JSON.
+func (c Call) JSON() map[string]any {
+	var m map[string]any
+	if json.Unmarshal(c.Body, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// Param is a parameter of the call, from the form or the top level of a
+// JSON body.
+func (c Call) Param(name string) string {
+	if v := c.Form.Get(name); v != "" {
+		return v
+	}
+	switch v := c.JSON()[name].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
+
+// Response is one post to a response_url.
+type Response struct {
+	Name string // the name given to ResponseURL
+	Body map[string]any
+}
+
+// Text is the posted message's text.
+func (r Response) Text() string { s, _ := r.Body["text"].(string); return s }
+
+// Server is the fake Slack. Its zero value is not usable; use New.
+type Server struct {
+	srv       *httptest.Server
+	mu        sync.Mutex
+	changed   chan struct{}
+	closed    chan struct{}
+	calls     []Call
+	responses []Response
+	fail      map[string][]string
+	answer    func(method string, form url.Values, w http.ResponseWriter)
+	token     string // the one token accepted, "" for any
+	ts        int
+	socket    socketState
+}
+
+// New starts a fake, closed when the test ends.
+func New(t testing.TB) *Server {
+	s := &Server{changed: make(chan struct{}), closed: make(chan struct{}), fail: map[string][]string{}}
+	s.socket.acks = map[string]json.RawMessage{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/{method}", s.api)
+	mux.HandleFunc("/response/{name}", s.response)
+	mux.HandleFunc("/socket", s.serveSocket)
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the fake and its Socket Mode connections.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.closed:
+		s.mu.Unlock()
+		return
+	default:
+		close(s.closed)
+	}
+	s.mu.Unlock()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// URL is the fake's base URL.
+func (s *Server) URL() string { return s.srv.URL }
+
+// APIURL is the Web API base URL, as slack.OptionAPIURL takes it.
+func (s *Server) APIURL() string { return s.srv.URL + "/api/" }
+
+// ResponseURL is a response_url whose posts are recorded under name.
+func (s *Server) ResponseURL(name string) string {
+	return s.srv.URL + "/response/" + url.PathEscape(name)
+}
+
+// Fail makes the next call of method answer {"ok":false,"error":code}.
+func (s *Server) Fail(method, code string) {
+	s.mu.Lock()
+	s.fail[method] = append(s.fail[method], code)
+	s.mu.Unlock()
+}
+
+// Answer makes every later Web API call answered by fn, which writes the
+// whole answer (a status, a Retry-After header, a body), for the answers a
+// test needs beyond Fail's; nil restores the fake's own answers. Calls are
+// recorded all the same.
+func (s *Server) Answer(fn func(method string, form url.Values, w http.ResponseWriter)) {
+	s.mu.Lock()
+	s.answer = fn
+	s.mu.Unlock()
+}
+
+// RequireToken makes every Web API call with another token, in the form or
+// as a bearer token, fail as Slack fails it: {"ok":false,"error":"invalid_auth"}.
+func (s *Server) RequireToken(token string) {
+	s.mu.Lock()
+	s.token = token
+	s.mu.Unlock()
+}
+
+// AllCalls returns every Web API call, in order.
+func (s *Server) AllCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Calls returns every call of method, in order.
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// WaitCalls waits until method was called at least n times and returns the
+// calls, failing the test after timeout.
+func (s *Server) WaitCalls(t testing.TB, method string, n int, timeout time.Duration) []Call {
+	t.Helper()
+	if !s.wait(timeout, func() bool { return countCalls(s.calls, method) >= n }) {
+		t.Fatalf("slackfake: %s called %d times after %s, want %d", method, len(s.Calls(method)), timeout, n)
+	}
+	return s.Calls(method)
+}
+
+func countCalls(calls []Call, method string) int {
+	n := 0
+	for _, c := range calls {
+		if c.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+// Responses returns the posts to the response_url of name, in order.
+func (s *Server) Responses(name string) []Response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Response
+	for _, r := range s.responses {
+		if r.Name == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// WaitResponses waits until the response_url of name got at least n posts
+// and returns them, failing the test after timeout.
+func (s *Server) WaitResponses(t testing.TB, name string, n int, timeout time.Duration) []Response {
+	t.Helper()
+	count := func() int {
+		k := 0
+		for _, r := range s.responses {
+			if r.Name == name {
+				k++
+			}
+		}
+		return k
+	}
+	if !s.wait(timeout, func() bool { return count() >= n }) {
+		t.Fatalf("slackfake: %d posts to response_url %q after %s, want %d", len(s.Responses(name)), name, timeout, n)
+	}
+	return s.Responses(name)
+}
+
+// wait reports whether cond, checked under the lock, held before timeout.
+func (s *Server) wait(timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		ok, ch := cond(), s.changed
+		s.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return false
+		}
+	}
+}
+
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// api answers a Web API method as Slack does: 200 with {"ok":…}.
+func (s *Server) api(w http.ResponseWriter, r *http.Request) {
+	method := r.PathValue("method")
+	body, _ := io.ReadAll(r.Body)
+	c := Call{Method: method, Header: r.Header.Clone(), Body: body}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		c.Form, _ = url.ParseQuery(string(body))
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, c)
+	var failure string
+	if f := s.fail[method]; len(f) > 0 {
+		failure, s.fail[method] = f[0], f[1:]
+	}
+	if s.token != "" && c.Form.Get("token") != s.token && r.Header.Get("Authorization") != "Bearer "+s.token {
+		failure = "invalid_auth"
+	}
+	answer := s.answer
+	s.ts++
+	ts := fmt.Sprintf("1700000000.%06d", s.ts)
+	s.notifyLocked()
+	s.mu.Unlock()
+	if failure != "" {
+		writeJSON(w, map[string]any{"ok": false, "error": failure})
+		return
+	}
+	if answer != nil {
+		answer(method, c.Form, w)
+		return
+	}
+	switch method {
+	case "auth.test":
+		writeJSON(w, map[string]any{"ok": true, "url": "https://duban.slack.com/", "team": "duban", "user": "duban",
+			"team_id": "T0DUBAN", "user_id": "U0BOT", "bot_id": "B0BOT"})
+	case "chat.postMessage", "chat.update":
+		channel := c.Param("channel")
+		if strings.HasPrefix(channel, "U") || strings.HasPrefix(channel, "W") {
+			channel = "D" + channel[1:] // a post to a user lands in the DM with them
+		}
+		if method == "chat.update" {
+			ts = c.Param("ts")
+		}
+		writeJSON(w, map[string]any{"ok": true, "channel": channel, "ts": ts,
+			"message": map[string]any{"type": "message", "text": c.Param("text"), "ts": ts}})
+	case "chat.postEphemeral":
+		writeJSON(w, map[string]any{"ok": true, "message_ts": ts})
+	case "views.open", "views.push", "views.update":
+		view := map[string]any{}
+		if v, ok := c.JSON()["view"].(map[string]any); ok {
+			view = v
+		}
+		view["id"], view["hash"] = "V"+strconv.Itoa(s.ts), "h"+strconv.Itoa(s.ts)
+		writeJSON(w, map[string]any{"ok": true, "view": view})
+	case "conversations.open":
+		user, _, _ := strings.Cut(c.Param("users"), ",")
+		writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + strings.TrimPrefix(user, "U")}})
+	case "apps.connections.open":
+		writeJSON(w, map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/socket"})
+	default:
+		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
+	}
+}
+
+// response records a post to a response_url.
+func (s *Server) response(w http.ResponseWriter, r *http.Request) {
+	var body map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.responses = append(s.responses, Response{Name: r.PathValue("name"), Body: body})
+	s.notifyLocked()
+	s.mu.Unlock()
+	_, _ = io.WriteString(w, "ok")
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Sign returns the headers Slack sends with body at ts, signed with the
+// app's signing secret.
+// https://api.slack.com/authentication/verifying-requests-from-slack
+func Sign(secret string, body []byte, ts time.Time) http.Header {
+	stamp := strconv.FormatInt(ts.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:", stamp)
+	mac.Write(body)
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", stamp)
+	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	return h
+}

@@ -1,0 +1,394 @@
+// Package tgfake is a fake Telegram Bot API on httptest for tests: it speaks
+// the real wire format (form-encoded requests, {"ok":…,"result":…}
+// answers), serves the updates a test queues through getUpdates with
+// Telegram's offset semantics, and records every call. A test can script
+// Telegram's errors (Fail, Answer), hold the client to one token
+// (RequireToken) and enforce Telegram's rate limits (EnforceLimits).
+package tgfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// Call is one request the fake received.
+type Call struct {
+	Method string
+	Token  string
+	Path   string // /bot<token>/<method>
+	Form   url.Values
+}
+
+// Message is one message the bot sent (sendMessage).
+type Message struct {
+	ChatID      int64
+	Text        string
+	ReplyMarkup string    // the reply_markup JSON as sent, "" for none
+	At          time.Time // when the fake received it
+}
+
+// Server is the fake Bot API. Its zero value is not usable; use New.
+type Server struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever state changes
+	closed  chan struct{}
+	updates []tgbotapi.Update
+	calls   []Call
+	sent    []Message
+	nextID  int
+	fail    map[string][]apiError
+	answer  func(method string, form url.Values) (status int, body string)
+	token   string // the one token accepted, "" for any
+	limits  bool   // Telegram's rate limits enforced on sendMessage
+	tooMany int    // sendMessage calls refused by the limits
+}
+
+type apiError struct {
+	code int
+	desc string
+}
+
+// New starts a fake, closed when the test ends.
+func New(t testing.TB) *Server {
+	s := &Server{changed: make(chan struct{}), closed: make(chan struct{}), fail: map[string][]apiError{}, nextID: 100}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the fake, ending any getUpdates it is holding open.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.closed:
+		s.mu.Unlock()
+		return
+	default:
+		close(s.closed)
+	}
+	s.mu.Unlock()
+	s.srv.Close()
+}
+
+// URL is the fake's base URL.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Endpoint is the API endpoint as tgbotapi.NewBotAPIWithAPIEndpoint takes it.
+func (s *Server) Endpoint() string { return s.srv.URL + "/bot%s/%s" }
+
+// Queue adds updates for getUpdates to deliver.
+func (s *Server) Queue(updates ...tgbotapi.Update) {
+	s.mu.Lock()
+	s.updates = append(s.updates, updates...)
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+// Fail makes the next call of method fail with an API error of code.
+func (s *Server) Fail(method string, code int, description string) {
+	s.mu.Lock()
+	s.fail[method] = append(s.fail[method], apiError{code, description})
+	s.mu.Unlock()
+}
+
+// Answer makes every later call but getMe answer what fn returns, an HTTP
+// status and a raw body, for the answers a test needs beyond Fail's (a
+// retry_after parameter, a proxy's HTML page); nil restores the fake's own
+// answers. Calls are recorded all the same.
+func (s *Server) Answer(fn func(method string, form url.Values) (status int, body string)) {
+	s.mu.Lock()
+	s.answer = fn
+	s.mu.Unlock()
+}
+
+// RequireToken makes every call with another bot token fail as Telegram
+// fails it: 401 Unauthorized.
+func (s *Server) RequireToken(token string) {
+	s.mu.Lock()
+	s.token = token
+	s.mu.Unlock()
+}
+
+// EnforceLimits makes sendMessage refuse, as Telegram does, more than 30
+// messages in any second overall or two to one chat within a second: 429
+// with retry_after 1. https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+func (s *Server) EnforceLimits() {
+	s.mu.Lock()
+	s.limits = true
+	s.mu.Unlock()
+}
+
+// TooMany is how many messages the limits refused.
+func (s *Server) TooMany() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tooMany
+}
+
+// Calls returns the forms of every call of method, in order.
+func (s *Server) Calls(method string) []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []url.Values
+	for _, c := range s.calls {
+		if c.Method == method {
+			out = append(out, c.Form)
+		}
+	}
+	return out
+}
+
+// AllCalls returns every call, in order.
+func (s *Server) AllCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Sent returns the messages sent, in order.
+func (s *Server) Sent() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.sent...)
+}
+
+// WaitSent waits until at least n messages were sent and returns them all,
+// failing the test after timeout.
+func (s *Server) WaitSent(t testing.TB, n int, timeout time.Duration) []Message {
+	t.Helper()
+	if !s.wait(timeout, func() bool { return len(s.sent) >= n }) {
+		t.Fatalf("tgfake: %d messages sent after %s, want %d: %+v", len(s.Sent()), timeout, n, s.Sent())
+	}
+	return s.Sent()
+}
+
+// WaitCalls waits until method was called at least n times and returns
+// the forms, failing the test after timeout.
+func (s *Server) WaitCalls(t testing.TB, method string, n int, timeout time.Duration) []url.Values {
+	t.Helper()
+	count := func() int {
+		k := 0
+		for _, c := range s.calls {
+			if c.Method == method {
+				k++
+			}
+		}
+		return k
+	}
+	if !s.wait(timeout, func() bool { return count() >= n }) {
+		t.Fatalf("tgfake: %s called %d times after %s, want %d", method, len(s.Calls(method)), timeout, n)
+	}
+	return s.Calls(method)
+}
+
+// wait reports whether cond, checked under the lock, held before timeout.
+func (s *Server) wait(timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		ok, ch := cond(), s.changed
+		s.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return false
+		}
+	}
+}
+
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// serve answers POST /bot<token>/<method>, as the Bot API's clients send.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
+	token, method, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || r.Method != http.MethodPost {
+		reply(w, http.StatusNotFound, nil, "Not Found")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		reply(w, http.StatusBadRequest, nil, "Bad Request: "+err.Error())
+		return
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: method, Token: token, Path: r.URL.Path, Form: r.PostForm})
+	var failure *apiError
+	if f := s.fail[method]; len(f) > 0 {
+		failure, s.fail[method] = &f[0], f[1:]
+	}
+	if s.token != "" && token != s.token {
+		failure = &apiError{http.StatusUnauthorized, "Unauthorized"}
+	}
+	answer := s.answer
+	s.notifyLocked()
+	s.mu.Unlock()
+	if failure != nil {
+		reply(w, failure.code, nil, failure.desc)
+		return
+	}
+	if answer != nil && method != "getMe" {
+		status, body := answer(method, r.PostForm)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+		return
+	}
+	switch method {
+	case "getMe":
+		reply(w, http.StatusOK, tgbotapi.User{ID: 1, IsBot: true, FirstName: "duban", UserName: "duban_bot"}, "")
+	case "getUpdates":
+		s.getUpdates(w, r)
+	case "sendMessage":
+		s.sendMessage(w, r.PostForm)
+	case "editMessageReplyMarkup", "editMessageText":
+		chat, _ := strconv.ParseInt(r.PostForm.Get("chat_id"), 10, 64)
+		id, _ := strconv.Atoi(r.PostForm.Get("message_id"))
+		reply(w, http.StatusOK, tgbotapi.Message{MessageID: id, Chat: &tgbotapi.Chat{ID: chat, Type: "private"}}, "")
+	case "answerCallbackQuery", "setWebhook", "deleteWebhook":
+		reply(w, http.StatusOK, true, "")
+	default:
+		reply(w, http.StatusNotFound, nil, "Not Found: method "+method)
+	}
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, form url.Values) {
+	chat, err := strconv.ParseInt(form.Get("chat_id"), 10, 64)
+	if err != nil || form.Get("text") == "" {
+		reply(w, http.StatusBadRequest, nil, "Bad Request: chat_id and text are required")
+		return
+	}
+	s.mu.Lock()
+	now := time.Now() // under the lock, so that sent stays in order
+	if s.limits && s.overLimitLocked(chat, now) {
+		s.tooMany++
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": http.StatusTooManyRequests,
+			"description": "Too Many Requests: retry after 1", "parameters": map[string]any{"retry_after": 1}})
+		return
+	}
+	s.nextID++
+	id := s.nextID
+	s.sent = append(s.sent, Message{ChatID: chat, Text: form.Get("text"), ReplyMarkup: form.Get("reply_markup"), At: now})
+	s.notifyLocked()
+	s.mu.Unlock()
+	reply(w, http.StatusOK, tgbotapi.Message{MessageID: id, Date: int(now.Unix()),
+		Chat: &tgbotapi.Chat{ID: chat, Type: "private"}, Text: form.Get("text")}, "")
+}
+
+// overLimitLocked reports whether a message to chat at now would break
+// Telegram's limits: 30 messages a second overall, one a second to a chat.
+func (s *Server) overLimitLocked(chat int64, now time.Time) bool {
+	n := 0
+	for i := len(s.sent) - 1; i >= 0 && now.Sub(s.sent[i].At) < time.Second; i-- {
+		if s.sent[i].ChatID == chat {
+			return true
+		}
+		n++
+	}
+	return n >= 30
+}
+
+// getUpdates answers the unconfirmed updates from offset on, holding the
+// call open up to timeout seconds while there are none. Asking for an
+// offset confirms every update before it, which Telegram then forgets.
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
+	offset, _ := strconv.Atoi(r.PostForm.Get("offset"))
+	timeout, _ := strconv.Atoi(r.PostForm.Get("timeout"))
+	limit, _ := strconv.Atoi(r.PostForm.Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		if offset > 0 {
+			kept := s.updates[:0]
+			for _, u := range s.updates {
+				if u.UpdateID >= offset {
+					kept = append(kept, u)
+				}
+			}
+			s.updates = kept
+		}
+		out := append([]tgbotapi.Update{}, s.updates[:min(limit, len(s.updates))]...)
+		ch := s.changed
+		s.mu.Unlock()
+		if len(out) > 0 || timeout <= 0 {
+			reply(w, http.StatusOK, out, "")
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			reply(w, http.StatusOK, out, "")
+			return
+		case <-r.Context().Done():
+			return
+		case <-s.closed:
+			reply(w, http.StatusOK, out, "")
+			return
+		}
+	}
+}
+
+// reply writes a Bot API answer: result when code is 200, else an error.
+func reply(w http.ResponseWriter, code int, result any, description string) {
+	w.Header().Set("Content-Type", "application/json")
+	if code != http.StatusOK {
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": code, "description": description})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+}
+
+// TextUpdate is a private-chat text message from user in chat, a
+// bot_command entity included when text starts with "/".
+func TextUpdate(updateID int, chatID, userID int64, text string) tgbotapi.Update {
+	m := &tgbotapi.Message{MessageID: updateID, Date: int(time.Now().Unix()), Text: text,
+		From: &tgbotapi.User{ID: userID, FirstName: fmt.Sprintf("user%d", userID)},
+		Chat: &tgbotapi.Chat{ID: chatID, Type: "private"}}
+	if strings.HasPrefix(text, "/") {
+		n := strings.IndexAny(text, " \n")
+		if n < 0 {
+			n = len(text)
+		}
+		m.Entities = []tgbotapi.MessageEntity{{Type: "bot_command", Offset: 0, Length: n}}
+	}
+	return tgbotapi.Update{UpdateID: updateID, Message: m}
+}
+
+// CallbackUpdate is a press by user of a button with data under message
+// messageID in chat.
+func CallbackUpdate(updateID int, chatID, userID int64, messageID int, data string) tgbotapi.Update {
+	return tgbotapi.Update{UpdateID: updateID, CallbackQuery: &tgbotapi.CallbackQuery{
+		ID:   fmt.Sprintf("cq%d", updateID),
+		From: &tgbotapi.User{ID: userID, FirstName: fmt.Sprintf("user%d", userID)},
+		Message: &tgbotapi.Message{MessageID: messageID, Date: int(time.Now().Unix()),
+			Chat: &tgbotapi.Chat{ID: chatID, Type: "private"}},
+		ChatInstance: "1",
+		Data:         data,
+	}}
+}
