@@ -177,7 +177,7 @@ func (s *App) showCommand(ctx context.Context, p *duban.Person, args []string) *
 		lines = append(lines, s.t.T(locale, "slack.c.show_event", map[string]any{"At": e.At.In(s.loc).Format("2006-01-02 15:04"),
 			"Action": s.t.T(locale, "slack.c.action."+string(e.Action), nil), "Actor": s.actorName(ctx, names, e.Actor, office), "Text": e.Text}))
 	}
-	return &ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: truncateRunes(escape(strings.Join(lines, "\n")), slackMaxText)}
+	return &ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: duban.Truncate(escape(strings.Join(lines, "\n")), slackMaxText)}
 }
 
 // actorName shows who took an action: a person by name, anyone else
@@ -224,6 +224,6 @@ func (s *App) complaintFields(ctx context.Context, locale string, c *duban.Compl
 	return map[string]any{"Code": duban.FormatTrackingCode(c.TrackingCode), "ID": c.ID,
 		"Status": s.t.T(locale, "complaint.status."+string(c.Status), nil), "Category": s.t.T(locale, "category."+string(c.Category), nil),
 		"Source": s.t.T(locale, "source."+string(c.Source), nil), "Agency": agency, "DueAt": due, "Overdue": c.Overdue(s.clock.Now()),
-		"Description": truncateRunes(c.Description, 1500), "Location": c.Location, "OccurredAt": occurred,
+		"Description": duban.Truncate(c.Description, 1500), "Location": c.Location, "OccurredAt": occurred,
 		"Outlet": c.Outlet, "Headline": c.Headline, "Link": c.Link}
 }

@@ -74,7 +74,7 @@ var delegateFields = []textField{
 }
 
 func (s *App) plain(locale, id string, limit int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, truncateRunes(s.t.T(locale, id, nil), limit), false, false)
+	return slack.NewTextBlockObject(slack.PlainTextType, duban.Truncate(s.t.T(locale, id, nil), limit), false, false)
 }
 
 // textInput is the input block of one plain-text field.
@@ -115,7 +115,7 @@ func (s *App) hearingModal(locale string) slack.ModalViewRequest {
 // details head it, and its private_metadata names the hearing's agency.
 func (s *App) delegateModal(locale string, h *duban.Hearing, ha *duban.HearingAgency) slack.ModalViewRequest {
 	details := escape(s.hearings.Render.Details(locale, h, ha))
-	intro := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncateRunes(details, slackMaxSectionText), false, false), nil, nil)
+	intro := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, duban.Truncate(details, slackMaxSectionText), false, false), nil, nil)
 	return s.modal(locale, callbackDelegate, "slack.delegate.title", strconv.FormatInt(ha.ID, 10), []slack.Block{intro}, delegateFields)
 }
 
@@ -180,14 +180,4 @@ func viewErrors(ve *duban.ValidationError, blocks map[string]string, fallback st
 // viewError shows one message under one block of a modal.
 func (s *App) viewError(locale, block, id string) *slack.ViewSubmissionResponse {
 	return slack.NewErrorsViewSubmissionResponse(map[string]string{block: s.t.T(locale, id, nil)})
-}
-
-// truncateRunes cuts s to at most limit characters, ending it with an
-// ellipsis when cut.
-func truncateRunes(s string, limit int) string {
-	r := []rune(s)
-	if len(r) <= limit {
-		return s
-	}
-	return string(r[:limit-1]) + "…"
 }

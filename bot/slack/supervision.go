@@ -89,7 +89,7 @@ func (s *App) openActionModal(ctx context.Context, ic slack.InteractionCallback,
 	}
 	meta := strconv.FormatInt(id, 10)
 	intro := slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType,
-		truncateRunes(s.t.T(locale, "slack.c.queue_line", s.complaintFields(ctx, locale, c)), 2000), false, false))
+		duban.Truncate(s.t.T(locale, "slack.c.queue_line", s.complaintFields(ctx, locale, c)), 2000), false, false))
 	var view slack.ModalViewRequest
 	switch action {
 	case duban.ActionReject:
@@ -156,7 +156,7 @@ func (s *App) assignModal(ctx context.Context, locale string, c *duban.Complaint
 		if !a.Active || len(opts) == slackMaxOptions {
 			continue
 		}
-		o := slack.NewOptionBlockObject(a.Code, slack.NewTextBlockObject(slack.PlainTextType, truncateRunes(a.Name+" ("+a.Code+")", 75), false, false), nil)
+		o := slack.NewOptionBlockObject(a.Code, slack.NewTextBlockObject(slack.PlainTextType, duban.Truncate(a.Name+" ("+a.Code+")", 75), false, false), nil)
 		if c.AgencyID != nil && *c.AgencyID == a.ID {
 			current = o
 		}
@@ -179,7 +179,7 @@ func (s *App) assignModal(ctx context.Context, locale string, c *duban.Complaint
 	for _, h := range handlers {
 		if h.AgencyID != nil && len(hopts) < slackMaxOptions {
 			hopts = append(hopts, slack.NewOptionBlockObject(strconv.FormatInt(h.ID, 10),
-				slack.NewTextBlockObject(slack.PlainTextType, truncateRunes(h.Name+" ("+h.AgencyCode+")", 75), false, false), nil))
+				slack.NewTextBlockObject(slack.PlainTextType, duban.Truncate(h.Name+" ("+h.AgencyCode+")", 75), false, false), nil))
 		}
 	}
 	if len(hopts) > 0 {

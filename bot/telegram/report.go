@@ -28,9 +28,9 @@ const (
 	maxReportFiles = 10
 	// maxFieldRunes bounds a typed agency and a "when and where", as
 	// jobs.Intake.Validate does.
-	maxFieldRunes = 2000
+	maxFieldRunes = duban.MaxFieldRunes
 	// maxNameRunes bounds a shared contact's name and phone number.
-	maxNameRunes = 100
+	maxNameRunes = duban.MaxNameRunes
 	// maxAgencyButtons is the most agencies offered as buttons; the rest
 	// can be typed.
 	maxAgencyButtons = 20
@@ -189,15 +189,7 @@ func (d *draft) setContact(name, phone string) {
 // points.
 func sanitizeField(s string, max int) string {
 	s = strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", ""))
-	return clipForChat(s, max)
-}
-
-// clipForChat cuts s to at most n code points, marking the cut with an ellipsis.
-func clipForChat(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
+	return duban.Truncate(s, max)
 }
 
 // intake turns a confirmed draft into a complaint for jobs.Complaints.Create.

@@ -18,7 +18,7 @@ import (
 
 // DropIdleReports drops the report drafts nobody answered for a day and
 // tells each chat so. It runs with the periodic SLA check
-// (jobs.Complaints.Maintenance). Each draft is dropped in a transaction of
+// (jobs.Housekeeping, given to jobs.NewMux by app). Each draft is dropped in a transaction of
 // its own that re-reads it, so a draft answered meanwhile stays.
 // The draft's own last_activity is checked again before it goes. It also
 // forgets the chat hashes of the daily report limit older than a day.

@@ -33,7 +33,7 @@ func (t *Bot) prompt(ctx context.Context, tx *storage.Store, chat int64, locale 
 		var bs []tgbotapi.InlineKeyboardButton
 		for _, a := range as {
 			if a.Active && len(bs) < maxAgencyButtons {
-				bs = append(bs, tgbotapi.NewInlineKeyboardButtonData(clipForChat(a.Name, 40), reportData(rAgency, strconv.FormatInt(a.ID, 10))))
+				bs = append(bs, tgbotapi.NewInlineKeyboardButtonData(duban.Truncate(a.Name, 40), reportData(rAgency, strconv.FormatInt(a.ID, 10))))
 			}
 		}
 		msg := t.text(chat, locale, "report.ask.agency", nil)
@@ -116,9 +116,9 @@ func (t *Bot) summary(chat int64, locale string, d *draft) tgbotapi.MessageConfi
 		contact = t.t.T(locale, "report.summary.anonymous", nil)
 	}
 	text := t.t.T(locale, "report.summary", map[string]any{"Category": t.t.T(locale, "category."+string(d.Category), nil),
-		"Agency": clipForChat(agency, 200), "Description": clipForChat(d.Text, 2000), "Where": clipForChat(where, 300),
+		"Agency": duban.Truncate(agency, 200), "Description": duban.Truncate(d.Text, 2000), "Where": duban.Truncate(where, 300),
 		"Files": len(d.Files), "Contact": contact})
-	msg := tgbotapi.NewMessage(chat, clipForChat(text, maxMessageRunes))
+	msg := tgbotapi.NewMessage(chat, duban.Truncate(text, maxMessageRunes))
 	msg.ReplyMarkup = tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(t.t.T(locale, "report.button.confirm", nil), reportData(rConfirm))),
 		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(t.t.T(locale, "report.button.edit", nil), reportData(rEdit)),

@@ -60,7 +60,7 @@ func (t *Bot) status(ctx context.Context, tx *storage.Store, chat int64, locale,
 	for _, e := range events {
 		text := ""
 		if publicEventText[e.Action] {
-			text = clipForChat(e.Text, 600)
+			text = duban.Truncate(e.Text, 600)
 		}
 		lines = append(lines, t.t.T(locale, "report.status.event", map[string]any{"At": e.At.In(loc).Format("2006-01-02 15:04"),
 			"Action": t.t.T(locale, "report.status.action."+string(e.Action), nil), "Text": text}))
@@ -72,7 +72,7 @@ func (t *Bot) status(ctx context.Context, tx *storage.Store, chat int64, locale,
 	text := t.t.T(locale, "report.status.result", map[string]any{"Code": duban.FormatTrackingCode(c.TrackingCode),
 		"Status": t.t.T(locale, "complaint.status."+string(status), nil), "Category": t.t.T(locale, "category."+string(c.Category), nil),
 		"Merged": merged, "Timeline": strings.Join(lines, "\n")})
-	return replies{tgbotapi.NewMessage(chat, clipForChat(text, maxMessageRunes))}, nil
+	return replies{tgbotapi.NewMessage(chat, duban.Truncate(text, maxMessageRunes))}, nil
 }
 
 // rate records the reporter's answer to the follow-up (回访): only from

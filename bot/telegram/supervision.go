@@ -38,7 +38,7 @@ const (
 	// complaint verb is "sa".
 	assignPrefix = "sa:"
 	// maxReasonRunes bounds a rejection's reason, as Slack's modal does.
-	maxReasonRunes = 2000
+	maxReasonRunes = duban.MaxFieldRunes
 )
 
 // supervise handles a supervision button pressed on Telegram.
@@ -116,7 +116,7 @@ func (t *Bot) agencyKeyboard(ctx context.Context, tx *storage.Store, c *duban.Co
 		if !a.Active || len(bs) == maxAgencyButtons {
 			continue
 		}
-		b := tgbotapi.NewInlineKeyboardButtonData(clipForChat(a.Name+" ("+a.Code+")", 40), assignData(c.ID, a.ID))
+		b := tgbotapi.NewInlineKeyboardButtonData(duban.Truncate(a.Name+" ("+a.Code+")", 40), assignData(c.ID, a.ID))
 		if c.AgencyID != nil && *c.AgencyID == a.ID {
 			bs = append([]tgbotapi.InlineKeyboardButton{b}, bs...)
 		} else {
@@ -213,7 +213,7 @@ func (t *Bot) superviseText(ctx context.Context, tx *storage.Store, chat int64, 
 	} else {
 		req = duban.ActionRequest{Action: duban.ActionAssign}
 		f := strings.Fields(text)
-		unknown := replies{t.text(chat, locale, "tg.c.assign_unknown", map[string]any{"Code": clipForChat(text, 64),
+		unknown := replies{t.text(chat, locale, "tg.c.assign_unknown", map[string]any{"Code": duban.Truncate(text, 64),
 			"MaxDays": duban.MaxAssignWorkingDays})}
 		if len(f) == 0 || len(f) > 2 {
 			return unknown, true, nil
