@@ -384,6 +384,20 @@ func (c *session) credentials(ctx context.Context, path string) (*jobs.Credentia
 // personBindCode makes a /start code for a person's chat.
 func personBindCode(ctx context.Context, c *session, name string, args []string) error {
 	fs, cfgPath := c.flags(name)
+	return c.forPerson(ctx, name, fs, cfgPath, args, func(creds *jobs.Credentials, cfg configs.Config, id int64) error {
+		bc, err := creds.BindCode(ctx, cliActor, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "send the bot: /start %s (valid until %s)\n", bc.Code, bc.ExpiresAt.In(cfg.Location).Format(time.DateTime))
+		return nil
+	})
+}
+
+// forPerson parses a command taking one person id and runs fn with the
+// credential use cases on the database.
+func (c *session) forPerson(ctx context.Context, name string, fs *flag.FlagSet, cfgPath *string, args []string,
+	fn func(creds *jobs.Credentials, cfg configs.Config, id int64) error) error {
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -397,12 +411,7 @@ func personBindCode(ctx context.Context, c *session, name string, args []string)
 		return err
 	}
 	defer st.Close()
-	bc, err := creds.BindCode(ctx, cliActor, id)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.out, "send the bot: /start %s (valid until %s)\n", bc.Code, bc.ExpiresAt.In(cfg.Location).Format(time.DateTime))
-	return nil
+	return fn(creds, cfg, id)
 }
 
 // personToken mints a personal API token and prints it, once.
@@ -410,25 +419,14 @@ func personToken(ctx context.Context, c *session, name string, args []string) er
 	fs, cfgPath := c.flags(name)
 	tname := fs.String("name", "", "what the token is for, e.g. laptop")
 	expires := fs.String("expires", "", "2006-01-02 (valid through that day) or a time (RFC 3339, 2006-01-02 15:04); empty: never")
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := personID(name, rest)
-	if err != nil {
-		return err
-	}
-	creds, st, cfg, err := c.credentials(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	t, err := creds.MintToken(ctx, cliActor, id, jobs.TokenSpec{Name: *tname, ExpiresAt: throughDay(*expires, cfg.Location)})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.out, t.Secret)
-	return nil
+	return c.forPerson(ctx, name, fs, cfgPath, args, func(creds *jobs.Credentials, cfg configs.Config, id int64) error {
+		t, err := creds.MintToken(ctx, cliActor, id, jobs.TokenSpec{Name: *tname, ExpiresAt: throughDay(*expires, cfg.Location)})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.out, t.Secret)
+		return nil
+	})
 }
 
 // throughDay turns a bare date into the moment that day ends in loc (a
