@@ -370,6 +370,11 @@ type Complaint struct {
 	DueAt      *time.Time `db:"due_at" json:"due_at"` // end of the current time limit; null before assignment
 	MergedInto *int64     `db:"merged_into" json:"merged_into,omitempty"`
 	Rating     *int       `db:"rating" json:"rating,omitempty"` // 1–5, from the follow-up (回访)
+	// CloseWorkingDays and ClosedOnTime are set when the complaint closes:
+	// the working days from its latest assignment to closing, and whether
+	// it closed within the limit in force then (extensions included).
+	CloseWorkingDays *int  `db:"close_working_days" json:"close_working_days,omitempty"`
+	ClosedOnTime     *bool `db:"closed_on_time" json:"closed_on_time,omitempty"`
 	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt  time.Time  `db:"updated_at" json:"updated_at"`
 }

@@ -1,85 +1,70 @@
 package api
 
 import (
-	"math"
+	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/reports"
 )
 
-// appearanceLine is one agency's appearance: hearings held, who appeared,
-// and the rate of heads in person.
-type appearanceLine struct {
-	Agency string  `json:"agency,omitempty"`
-	Name   string  `json:"name,omitempty"`
-	Held   int     `json:"held"`
-	Head   int     `json:"head"`
-	Deputy int     `json:"deputy"`
-	None   int     `json:"none"`
-	Rate   float64 `json:"rate"`
-}
-
 type appearanceJSON struct {
-	From     string           `json:"from"`
-	To       string           `json:"to"`
-	Agencies []appearanceLine `json:"agencies"`
-	Total    appearanceLine   `json:"total"`
+	From     string                     `json:"from"`
+	To       string                     `json:"to"`
+	Agencies []reports.AppearanceLine   `json:"agencies"`
+	Total    reports.AppearanceLine     `json:"total"`
+	By       string                     `json:"by,omitempty"`
+	Periods  []reports.AppearancePeriod `json:"periods,omitempty"`
 }
 
-// rate is head ÷ held to 4 decimals, 0 when nothing was held.
-func rate(head, held int) float64 {
-	if held == 0 {
-		return 0
-	}
-	return math.Round(float64(head)/float64(held)*10000) / 10000
-}
-
-// appearanceReport: GET /api/v1/reports/appearance?from=&to= (dates in
-// local time, to inclusive; default the calendar year to date): per agency,
-// hearings held and whether the head appeared in person (出庭应诉率); an
-// agency's people get their agency's line.
+// appearanceReport: GET /api/v1/reports/appearance?from=&to=&by=&format=
+// (dates in local time, to inclusive; default the calendar year to date):
+// per agency, hearings held and whether the head appeared in person
+// (出庭应诉率), and with by=month or by=quarter the same per period; an
+// agency's people get their agency's line. format=csv or xlsx downloads
+// the same figures as a file.
 func (s *server) appearanceReport(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
 	scope := actorOf(a).ScopeOf(duban.ReportRead)
 	if scope.None() {
 		return duban.ErrForbidden
 	}
-	from, to, err := s.reportRange(r)
+	rg, format, err := s.reportQuery(r)
 	if err != nil {
 		return err
 	}
-	rows, err := s.Store.Appearance(r.Context(), from, to.AddDate(0, 0, 1), scope)
+	by, err := reports.ParsePeriod(r.URL.Query().Get("by"))
 	if err != nil {
 		return err
 	}
-	out := appearanceJSON{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Agencies: make([]appearanceLine, 0, len(rows))}
-	for _, row := range rows {
-		out.Agencies = append(out.Agencies, appearanceLine{Agency: row.AgencyCode, Name: row.AgencyName, Held: row.Held,
-			Head: row.Head, Deputy: row.Deputy, None: row.Nobody, Rate: rate(row.Head, row.Held)})
-		out.Total.Held += row.Held
-		out.Total.Head += row.Head
-		out.Total.Deputy += row.Deputy
-		out.Total.None += row.Nobody
+	rep, err := s.reports.Appearance(r.Context(), rg, by, scope)
+	if err != nil {
+		return err
 	}
-	out.Total.Rate = rate(out.Total.Head, out.Total.Held)
-	writeJSON(w, http.StatusOK, out)
+	if format != "" {
+		return s.download(w, "appearance", rg, format, rep.Tables(s.texts(), localeOf(a)))
+	}
+	writeJSON(w, http.StatusOK, appearanceJSON{From: rg.From.Format(time.DateOnly), To: rg.To.Format(time.DateOnly),
+		Agencies: rep.Agencies, Total: rep.Total, By: string(by), Periods: rep.Periods})
 	return nil
 }
 
-// reportRange reads a report's from and to (dates in local time, to
-// inclusive; default the calendar year to date).
-func (s *server) reportRange(r *http.Request) (from, to time.Time, err error) {
+// reportQuery reads a report's from and to (dates in local time, to
+// inclusive; default the calendar year to date) and format (csv, xlsx,
+// or "" for JSON).
+func (s *server) reportQuery(r *http.Request) (reports.Range, string, error) {
 	today := s.Clock.Now().In(s.Loc)
-	to = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, s.Loc)
-	from = time.Date(today.Year(), 1, 1, 0, 0, 0, 0, s.Loc)
+	rg := reports.Range{To: time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, s.Loc),
+		From: time.Date(today.Year(), 1, 1, 0, 0, 0, 0, s.Loc)}
 	var v duban.ValidationError
 	q := r.URL.Query()
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
-	}{{"from", &from}, {"to", &to}} {
+	}{{"from", &rg.From}, {"to", &rg.To}} {
 		if raw := strings.TrimSpace(q.Get(p.name)); raw != "" {
 			d, err := time.ParseInLocation(time.DateOnly, raw, s.Loc)
 			if err != nil {
@@ -89,33 +74,73 @@ func (s *server) reportRange(r *http.Request) (from, to time.Time, err error) {
 			*p.dst = d
 		}
 	}
+	format := q.Get("format")
+	if format != "" && format != "csv" && format != "xlsx" && format != "json" {
+		v.Add("format", "must be csv, xlsx or json")
+	}
+	if format == "json" {
+		format = ""
+	}
 	if err := v.Err(); err != nil {
-		return from, to, err
+		return rg, "", err
 	}
-	if from.After(to) {
-		return from, to, duban.Invalid("from", "is after to")
+	if rg.From.After(rg.To) {
+		return rg, "", duban.Invalid("from", "is after to")
 	}
-	return from, to, nil
+	return rg, format, nil
+}
+
+// download answers a report's tables as a CSV or Excel file named for the
+// report and its range.
+func (s *server) download(w http.ResponseWriter, name string, rg reports.Range, format string, ts reports.Tables) error {
+	var buf bytes.Buffer
+	ctype := "text/csv; charset=utf-8"
+	write := ts.WriteCSV
+	if format == "xlsx" {
+		ctype, write = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ts.WriteXLSX
+	}
+	if err := write(&buf); err != nil {
+		return err
+	}
+	file := fmt.Sprintf("duban-%s-%s-%s.%s", name, rg.From.Format("20060102"), rg.To.Format("20060102"), format)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// localeOf is the language of a's downloads: their own, or zh-CN.
+func localeOf(a jobs.Actor) string {
+	if a.Person != nil && a.Person.Locale != "" {
+		return a.Person.Locale
+	}
+	return duban.LocaleZH
 }
 
 // complaintsReport is GET /api/v1/reports/complaints: complaints received
-// in the range by status, source, category and agency (every status,
-// source and category listed, 0 included), and how many of them are
-// overdue now.
+// in the range by status, source, category, assigned agency and month
+// (every status, source, category and month listed, 0 included), how many
+// of them are overdue now, and per agency the complaints it closed in the
+// range — on time, working days taken — and the reporters' ratings.
 type complaintsReport struct {
-	From       string         `json:"from"`
-	To         string         `json:"to"`
-	Total      int            `json:"total"`
-	ByStatus   map[string]int `json:"by_status"`
-	BySource   map[string]int `json:"by_source"`
-	ByCategory map[string]int `json:"by_category"`
-	ByAgency   map[string]int `json:"by_agency"` // by agency code
-	NoAgency   int            `json:"no_agency"` // not (yet) assigned to a known agency
-	Overdue    int            `json:"overdue"`
+	From         string                     `json:"from"`
+	To           string                     `json:"to"`
+	Total        int                        `json:"total"`
+	ByStatus     map[string]int             `json:"by_status"`
+	BySource     map[string]int             `json:"by_source"`
+	ByCategory   map[string]int             `json:"by_category"`
+	ByAgency     map[string]int             `json:"by_agency"` // by agency code
+	NoAgency     int                        `json:"no_agency"` // not (yet) assigned to a known agency
+	ByMonth      map[string]int             `json:"by_month"`  // YYYY-MM, local time
+	Overdue      int                        `json:"overdue"`
+	Closing      []reports.ClosingLine      `json:"closing"`
+	Satisfaction []reports.SatisfactionLine `json:"satisfaction"`
 }
 
-// complaintsReport: GET /api/v1/reports/complaints?from=&to= (dates in
-// local time, to inclusive; default the calendar year to date): the
+// complaintsReport: GET /api/v1/reports/complaints?from=&to=&format= (dates
+// in local time, to inclusive; default the calendar year to date): the
 // office's figures for the office, an agency's own for its people (the
 // complaints assigned to it, now or before).
 func (s *server) complaintsReport(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
@@ -123,43 +148,19 @@ func (s *server) complaintsReport(w http.ResponseWriter, r *http.Request, a jobs
 	if scope.None() {
 		return duban.ErrForbidden
 	}
-	from, to, err := s.reportRange(r)
+	rg, format, err := s.reportQuery(r)
 	if err != nil {
 		return err
 	}
-	end := to.AddDate(0, 0, 1)
-	out := complaintsReport{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
-		ByStatus: zeros(duban.ComplaintStatuses), BySource: zeros(duban.Sources), ByCategory: zeros(duban.Categories),
-		ByAgency: map[string]int{}}
-	ctx := r.Context()
-	for by, dst := range map[string]map[string]int{"status": out.ByStatus, "source": out.BySource,
-		"category": out.ByCategory, "agency": out.ByAgency} {
-		rows, err := s.Store.CountComplaints(ctx, by, from, end, scope)
-		if err != nil {
-			return err
-		}
-		for _, row := range rows {
-			if by == "agency" && row.Key == "" {
-				out.NoAgency += row.N
-			} else {
-				dst[row.Key] += row.N
-			}
-			if by == "status" {
-				out.Total += row.N
-			}
-		}
-	}
-	if out.Overdue, err = s.Store.CountOverdue(ctx, from, end, s.Clock.Now(), scope); err != nil {
+	rep, err := s.reports.Complaints(r.Context(), rg, scope)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func zeros[T ~string](keys []T) map[string]int {
-	m := make(map[string]int, len(keys))
-	for _, k := range keys {
-		m[string(k)] = 0
+	if format != "" {
+		return s.download(w, "complaints", rg, format, rep.Tables(s.texts(), localeOf(a)))
 	}
-	return m
+	writeJSON(w, http.StatusOK, complaintsReport{From: rg.From.Format(time.DateOnly), To: rg.To.Format(time.DateOnly),
+		Total: rep.Total, ByStatus: rep.ByStatus, BySource: rep.BySource, ByCategory: rep.ByCategory, ByAgency: rep.ByAgency,
+		NoAgency: rep.NoAgency, ByMonth: rep.ByMonth, Overdue: rep.Overdue, Closing: rep.Closing, Satisfaction: rep.Satisfaction})
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/ratelimit"
+	"github.com/cityhall/duban/reports"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -82,6 +83,7 @@ type server struct {
 	people      *jobs.People
 	agencies    *jobs.Agencies
 	credentials *jobs.Credentials
+	reports     *reports.Reports
 	log         *slog.Logger
 	mux         *http.ServeMux
 }
@@ -110,6 +112,7 @@ func New(d Deps) http.Handler {
 	}
 	s.people = jobs.NewPeople(people)
 	s.agencies = jobs.NewAgencies(d.Store)
+	s.reports = reports.New(d.Store, s.Loc, s.Clock, s.texts())
 	s.credentials = jobs.NewCredentials(jobs.CredentialsDeps{Store: d.Store, Clock: s.Clock, Loc: s.Loc, BindCodeTTL: s.BindCodeTTL})
 	s.routes()
 	return s

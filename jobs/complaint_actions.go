@@ -78,9 +78,15 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 			// Either ends the complaint: the reporter's contact is kept a
 			// retention from here.
 			c.ClosedAt = &now
+			if req.Action == duban.ActionClose && c.AssignedAt != nil && c.DueAt != nil {
+				// Kept for the reports, which never recount the calendar.
+				days, onTime := cs.Calendar.WorkingDaysBetween(*c.AssignedAt, now), !now.After(*c.DueAt)
+				c.CloseWorkingDays, c.ClosedOnTime = &days, &onTime
+			}
 		case duban.ActionReopen:
 			c.ClosedAt = nil
 			c.Rating = nil
+			c.CloseWorkingDays, c.ClosedOnTime = nil, nil
 		case duban.ActionMerge:
 			into, err := cs.With(tx).Lookup(ctx, req.Into)
 			if errors.Is(err, duban.ErrNotFound) {

@@ -12,7 +12,7 @@ import (
 const complaintCols = `id, tracking_code, status, source, category, agency_id, reported_agency_id, agency_text, handler_id, description,
 	occurred_at, location, latitude, longitude, reporter_name, reporter_phone, reporter_chat_id, reporter_locale,
 	anonymous, outlet, link, headline, assigned_at, due_at, closed_at, merged_into, rating, slack_channel, slack_ts,
-	contact_erased_at, created_at, updated_at`
+	contact_erased_at, created_at, updated_at, close_working_days, closed_on_time`
 
 // CreateComplaint inserts a complaint; a taken tracking code is
 // ErrConflict (the caller draws another).
@@ -41,9 +41,10 @@ func (s *Store) CreateComplaint(ctx context.Context, c *duban.Complaint) error {
 func (s *Store) UpdateComplaint(ctx context.Context, c *duban.Complaint) error {
 	c.UpdatedAt = s.now()
 	n, err := s.exec(ctx, `UPDATE complaints SET status = ?, category = ?, agency_id = ?, agency_text = ?, handler_id = ?,
-		assigned_at = ?, due_at = ?, closed_at = ?, merged_into = ?, rating = ?, updated_at = ? WHERE id = ?`,
+		assigned_at = ?, due_at = ?, closed_at = ?, merged_into = ?, rating = ?, updated_at = ?,
+		close_working_days = ?, closed_on_time = ? WHERE id = ?`,
 		c.Status, c.Category, c.AgencyID, c.AgencyText, c.HandlerID, tsp(c.AssignedAt), tsp(c.DueAt), tsp(c.ClosedAt),
-		c.MergedInto, c.Rating, c.UpdatedAt, c.ID)
+		c.MergedInto, c.Rating, c.UpdatedAt, c.CloseWorkingDays, c.ClosedOnTime, c.ID)
 	if err != nil {
 		return fmt.Errorf("update complaint %d: %w", c.ID, err)
 	}
