@@ -181,8 +181,12 @@ func (f followClock) Now() time.Time {
 }
 
 func TestComplaintsReport_CountsByStatusSourceCategoryAgencyAndOverdue(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) { complaintsReportCounts(t, url) })
+}
+
+func complaintsReportCounts(t *testing.T, url string) {
 	var e *env
-	e = newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t), storage.WithClock(followClock{&e})))
+	e = newEnv(t, storagetest.Open(t, url, storage.WithClock(followClock{&e})))
 	e.clock.Set(time.Date(2026, 3, 2, 9, 0, 0, 0, sh))
 	e.file(hotlineCall("三月之前的一件")) // outside the range
 	e.clock.Set(time.Date(2026, 3, 3, 9, 0, 0, 0, sh))

@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		}
 	}()
 	var err error
-	if a.Store, err = storage.Open(ctx, cfg.DatabaseURL.Reveal(), storage.WithClock(a.Clock)); err != nil {
+	if a.Store, err = storage.Open(ctx, cfg.DatabaseURL.Reveal(), storage.WithClock(a.Clock), storage.WithLocation(cfg.Location)); err != nil {
 		return nil, err
 	}
 	if err := a.Store.Migrate(ctx); err != nil {

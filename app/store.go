@@ -16,7 +16,7 @@ func OpenStore(ctx context.Context, cfg configs.Config, clock duban.Clock) (*sto
 	if clock == nil {
 		clock = duban.SystemClock{}
 	}
-	st, err := storage.Open(ctx, cfg.DatabaseURL.Reveal(), storage.WithClock(clock))
+	st, err := storage.Open(ctx, cfg.DatabaseURL.Reveal(), storage.WithClock(clock), storage.WithLocation(cfg.Location))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cityhall/duban"
@@ -39,18 +40,6 @@ func ParsePeriod(s string) (Period, error) {
 		return p, nil
 	}
 	return "", duban.Invalid("by", "must be month or quarter")
-}
-
-// label names the period of t in loc.
-func (p Period) label(t time.Time, loc *time.Location) string {
-	t = t.In(loc)
-	switch p {
-	case Month:
-		return t.Format("2006-01")
-	case Quarter:
-		return fmt.Sprintf("%d-Q%d", t.Year(), (int(t.Month())-1)/3+1)
-	}
-	return ""
 }
 
 // Reports computes reports from the store. Times are read in Loc.
@@ -99,16 +88,8 @@ type AppearanceLine struct {
 	Rate   float64 `json:"rate"` // head ÷ held
 }
 
-func (l *AppearanceLine) add(o duban.Attendance) {
-	l.Held++
-	switch o {
-	case duban.AttendanceHead:
-		l.Head++
-	case duban.AttendanceDeputy:
-		l.Deputy++
-	case duban.AttendanceNone:
-		l.None++
-	}
+func (l *AppearanceLine) add(m storage.AppearanceMonth) {
+	l.Held, l.Head, l.Deputy, l.None = l.Held+m.Held, l.Head+m.Head, l.Deputy+m.Deputy, l.None+m.None
 	l.Rate = Rate(l.Head, l.Held)
 }
 
@@ -131,22 +112,22 @@ type Appearance struct {
 
 // Appearance computes the appearance report for scope.
 func (r *Reports) Appearance(ctx context.Context, rg Range, by Period, scope duban.Scope) (*Appearance, error) {
-	facts, err := r.store.AppearanceFacts(ctx, rg.From, rg.end(), scope)
+	rows, err := r.store.AppearanceByMonth(ctx, rg.From, rg.end(), scope)
 	if err != nil {
 		return nil, err
 	}
 	out := &Appearance{Range: rg, By: by, Agencies: []AppearanceLine{}}
 	whole := map[string]*AppearanceLine{}
 	periods := map[string]map[string]*AppearanceLine{}
-	for _, f := range facts {
-		line(whole, f).add(f.Outcome)
-		out.Total.add(f.Outcome)
+	for _, m := range rows {
+		line(whole, m).add(m)
+		out.Total.add(m)
 		if by != Whole {
-			p := by.label(f.StartsAt, r.loc)
+			p := periodOf(by, m.Month)
 			if periods[p] == nil {
 				periods[p] = map[string]*AppearanceLine{}
 			}
-			line(periods[p], f).add(f.Outcome)
+			line(periods[p], m).add(m)
 		}
 	}
 	out.Agencies = sorted(whole)
@@ -161,11 +142,21 @@ func (r *Reports) Appearance(ctx context.Context, rg Range, by Period, scope dub
 	return out, nil
 }
 
-func line(m map[string]*AppearanceLine, f storage.AppearanceFact) *AppearanceLine {
-	l := m[f.Agency]
+// periodOf names the period of by that local month (YYYY-MM) falls in.
+func periodOf(by Period, month string) string {
+	if by == Quarter {
+		if t, err := time.Parse("2006-01", month); err == nil {
+			return fmt.Sprintf("%d-Q%d", t.Year(), (int(t.Month())-1)/3+1)
+		}
+	}
+	return month
+}
+
+func line(m map[string]*AppearanceLine, am storage.AppearanceMonth) *AppearanceLine {
+	l := m[am.Agency]
 	if l == nil {
-		l = &AppearanceLine{Agency: f.Agency, Name: f.Name}
-		m[f.Agency] = l
+		l = &AppearanceLine{Agency: am.Agency, Name: am.Name}
+		m[am.Agency] = l
 	}
 	return l
 }
@@ -217,50 +208,148 @@ type Complaints struct {
 	Satisfaction []SatisfactionLine
 }
 
-// Complaints computes the complaints report for scope.
+// Complaints computes the complaints report for scope: an agency's
+// people get the complaints assigned to their agency now. Whole months
+// of the range are read from the rollups storage keeps as complaints
+// change; only the days at its edges are counted from the complaints.
 func (r *Reports) Complaints(ctx context.Context, rg Range, scope duban.Scope) (*Complaints, error) {
-	cells, err := r.store.ComplaintCells(ctx, rg.From, rg.end(), r.loc, scope)
+	agency := scope.Agency
+	if scope.All {
+		agency = nil
+	}
+	ags, err := r.store.Agencies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &Complaints{Range: rg, ByStatus: zeros(duban.ComplaintStatuses), BySource: zeros(duban.Sources),
+	byID := make(map[int64]duban.Agency, len(ags))
+	for _, a := range ags {
+		byID[a.ID] = a
+	}
+	whole, edges := r.split(rg)
+	counts, err := r.store.CountedBreakdown(ctx, whole, agency)
+	if err != nil {
+		return nil, err
+	}
+	closings, err := r.store.ClosedCells(ctx, whole, agency)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range edges {
+		b, err := r.store.ComplaintBreakdown(ctx, e.from, e.to, e.month, agency)
+		if err != nil {
+			return nil, err
+		}
+		cl, err := r.store.Closing(ctx, e.from, e.to, agency)
+		if err != nil {
+			return nil, err
+		}
+		counts, closings = counts.Add(b), append(closings, cl...)
+	}
+
+	out := &Complaints{Range: rg, Total: counts.Total, ByStatus: zeros(duban.ComplaintStatuses), BySource: zeros(duban.Sources),
 		ByCategory: zeros(duban.Categories), ByAgency: map[string]int{}, ByMonth: map[string]int{}}
 	for m := range months(rg, r.loc) {
 		out.ByMonth[m] = 0
 	}
-	for _, c := range cells {
-		out.Total += c.N
-		out.ByStatus[c.Status] += c.N
-		out.BySource[c.Source] += c.N
-		out.ByCategory[c.Category] += c.N
-		out.ByMonth[c.Month] += c.N
-		if c.Agency == "" {
-			out.NoAgency += c.N
-		} else {
-			out.ByAgency[c.Agency] += c.N
+	for _, p := range []struct{ dst, src map[string]int }{{out.ByStatus, counts.ByStatus}, {out.BySource, counts.BySource},
+		{out.ByCategory, counts.ByCategory}, {out.ByMonth, counts.ByMonth}} {
+		for k, n := range p.src {
+			p.dst[k] += n
 		}
 	}
-	if out.Overdue, err = r.store.CountOverdue(ctx, rg.From, rg.end(), r.clock.Now(), scope); err != nil {
+	for id, n := range counts.ByAgency {
+		if a, ok := byID[id]; ok {
+			out.ByAgency[a.Code] += n
+		} else {
+			out.NoAgency += n
+		}
+	}
+	if out.Overdue, err = r.store.CountOverdueOf(ctx, rg.From, rg.end(), r.clock.Now(), agency); err != nil {
 		return nil, err
 	}
-	rows, err := r.store.Closing(ctx, rg.From, rg.end(), scope)
-	if err != nil {
-		return nil, err
+
+	sums := map[int64]*storage.ClosingRow{}
+	for _, c := range closings {
+		t := sums[c.Agency]
+		if t == nil {
+			t = &storage.ClosingRow{Agency: c.Agency}
+			sums[c.Agency] = t
+		}
+		t.Closed, t.OnTime, t.Timed, t.Days = t.Closed+c.Closed, t.OnTime+c.OnTime, t.Timed+c.Timed, t.Days+c.Days
+		t.Rated, t.RatingSum = t.Rated+c.Rated, t.RatingSum+c.RatingSum
+		t.R1, t.R2, t.R3, t.R4, t.R5 = t.R1+c.R1, t.R2+c.R2, t.R3+c.R3, t.R4+c.R4, t.R5+c.R5
 	}
+	rows := make([]storage.ClosingRow, 0, len(sums))
+	for _, t := range sums {
+		if t.Closed > 0 {
+			rows = append(rows, *t)
+		}
+	}
+	slices.SortFunc(rows, func(a, b storage.ClosingRow) int { return strings.Compare(byID[a.Agency].Code, byID[b.Agency].Code) })
 	out.Closing, out.Satisfaction = []ClosingLine{}, []SatisfactionLine{}
 	for _, row := range rows {
-		cl := ClosingLine{Agency: row.Agency, Name: row.Name, Closed: row.Closed, OnTime: row.OnTime, OnTimeRate: Rate(row.OnTime, row.Closed)}
+		a := byID[row.Agency]
+		cl := ClosingLine{Agency: a.Code, Name: a.Name, Closed: row.Closed, OnTime: row.OnTime, OnTimeRate: Rate(row.OnTime, row.Closed)}
 		if row.Timed > 0 {
 			cl.AvgWorkingDays = math.Round(float64(row.Days)/float64(row.Timed)*10) / 10
 		}
 		out.Closing = append(out.Closing, cl)
-		sl := SatisfactionLine{Agency: row.Agency, Name: row.Name, Rated: row.Rated, Ratings: [5]int{row.R1, row.R2, row.R3, row.R4, row.R5}}
+		sl := SatisfactionLine{Agency: a.Code, Name: a.Name, Rated: row.Rated, Ratings: [5]int{row.R1, row.R2, row.R3, row.R4, row.R5}}
 		if row.Rated > 0 {
 			sl.Average = math.Round(float64(row.RatingSum)/float64(row.Rated)*100) / 100
 		}
 		out.Satisfaction = append(out.Satisfaction, sl)
 	}
 	return out, nil
+}
+
+// edge is a part of a range that is not a whole month, counted from the
+// complaints themselves.
+type edge struct {
+	from, to time.Time
+	month    string
+}
+
+// split cuts a range into the local months it covers whole and the days
+// before and after them (in the month each falls in).
+func (r *Reports) split(rg Range) (whole []string, edges []edge) {
+	start, end := rg.From.In(r.loc), rg.end().In(r.loc)
+	first := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, r.loc)
+	if first.Before(start) {
+		first = first.AddDate(0, 1, 0)
+	}
+	last := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, r.loc) // the whole months end here
+	if !first.Before(last) {
+		// No whole month: the days of each month the range touches.
+		for m := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, r.loc); m.Before(end); m = m.AddDate(0, 1, 0) {
+			edges = append(edges, edge{from: later(m, start), to: earlier(m.AddDate(0, 1, 0), end), month: m.Format("2006-01")})
+		}
+		return nil, edges
+	}
+	if start.Before(first) {
+		edges = append(edges, edge{from: start, to: first, month: start.Format("2006-01")})
+	}
+	for m := first; m.Before(last); m = m.AddDate(0, 1, 0) {
+		whole = append(whole, m.Format("2006-01"))
+	}
+	if last.Before(end) {
+		edges = append(edges, edge{from: last, to: end, month: last.Format("2006-01")})
+	}
+	return whole, edges
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // months yields the local months the range touches, as YYYY-MM.

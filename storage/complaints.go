@@ -30,7 +30,7 @@ func (s *Store) CreateComplaint(ctx context.Context, c *duban.Complaint) error {
 		return fmt.Errorf("create complaint: %w", err)
 	}
 	c.ID = id
-	return nil
+	return s.adjustStats(ctx, nil, c)
 }
 
 // UpdateComplaint saves what actions change after intake. It leaves
@@ -39,6 +39,18 @@ func (s *Store) CreateComplaint(ctx context.Context, c *duban.Complaint) error {
 // other), and the reporter's identity, which only EraseReporter clears.
 // Callers load the row with ComplaintForUpdate in the same transaction.
 func (s *Store) UpdateComplaint(ctx context.Context, c *duban.Complaint) error {
+	return s.InTx(ctx, func(s *Store) error { return s.updateComplaint(ctx, c) })
+}
+
+// updateComplaint is UpdateComplaint in a transaction: the row as it was
+// is read first, to move it in the reports' rollups.
+func (s *Store) updateComplaint(ctx context.Context, c *duban.Complaint) error {
+	var old duban.Complaint
+	if err := s.get(ctx, &old, `SELECT `+complaintCols+` FROM complaints WHERE id = ?`, c.ID); err != nil {
+		return fmt.Errorf("update complaint %d: %w", c.ID, err)
+	}
+	// What UpdateComplaint never changes stays as it was, whatever c says.
+	c.CreatedAt, c.Source = old.CreatedAt, old.Source
 	c.UpdatedAt = s.now()
 	n, err := s.exec(ctx, `UPDATE complaints SET status = ?, category = ?, agency_id = ?, agency_text = ?, handler_id = ?,
 		assigned_at = ?, due_at = ?, closed_at = ?, merged_into = ?, rating = ?, updated_at = ?,
@@ -51,7 +63,7 @@ func (s *Store) UpdateComplaint(ctx context.Context, c *duban.Complaint) error {
 	if n == 0 {
 		return fmt.Errorf("update complaint %d: %w", c.ID, duban.ErrNotFound)
 	}
-	return nil
+	return s.adjustStats(ctx, &old, c)
 }
 
 // ComplaintByID loads a complaint.
@@ -389,18 +401,6 @@ func (s *Store) CountComplaints(ctx context.Context, by string, from, to time.Ti
 		return nil, fmt.Errorf("count complaints: %w", err)
 	}
 	return out, nil
-}
-
-// CountOverdue counts the complaints received in [from, to) that are past
-// their time limit at now, within scope.
-func (s *Store) CountOverdue(ctx context.Context, from, to, now time.Time, scope duban.Scope) (int, error) {
-	cond, args := complaintScope(scope, "c")
-	var n int
-	if err := s.get(ctx, &n, `SELECT COUNT(*) FROM complaints c WHERE c.created_at >= ? AND c.created_at < ?
-		AND c.status = 'assigned' AND c.due_at < ?`+cond, append([]any{ts(from), ts(to), ts(now)}, args...)...); err != nil {
-		return 0, fmt.Errorf("count overdue complaints: %w", err)
-	}
-	return n, nil
 }
 
 // complaintScope is the condition (" AND …", on the complaints table

@@ -51,6 +51,7 @@ type Store struct {
 	after   *[]func()
 	dialect Dialect
 	clock   duban.Clock
+	loc     *time.Location // where the reports' months are counted
 }
 
 // Option adjusts Open.
@@ -62,7 +63,7 @@ func WithClock(c duban.Clock) Option { return func(s *Store) { s.clock = c } }
 // Open connects to url: "postgres://…" or "sqlite:PATH". It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	s := &Store{clock: duban.SystemClock{}}
+	s := &Store{clock: duban.SystemClock{}, loc: time.Local}
 	for _, o := range opts {
 		o(s)
 	}
@@ -129,14 +130,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if s.dialect == SQLite {
 		d = goose.DialectSQLite3
 	}
-	p, err := goose.NewProvider(d, s.db.DB, sub)
+	// Migrations are numbered when their work starts; two written side by
+	// side can land in either order, so a database that has a later one
+	// still takes an earlier one it lacks.
+	p, err := goose.NewProvider(d, s.db.DB, sub, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("storage: migrate: %w", err)
 	}
-	return nil
+	return s.EnsureStats(ctx)
 }
 
 // InTx runs fn in one transaction: committed when fn returns nil, rolled

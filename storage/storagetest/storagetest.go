@@ -58,7 +58,8 @@ func PostgresURL(t testing.TB) string {
 // Open opens and migrates a store at url, closed when the test ends.
 func Open(t testing.TB, url string, opts ...storage.Option) *storage.Store {
 	t.Helper()
-	s, err := storage.Open(context.Background(), url, opts...)
+	// Tests read their dates in Shanghai, as duban does by default.
+	s, err := storage.Open(context.Background(), url, append([]storage.Option{storage.WithLocation(testenv.Shanghai())}, opts...)...)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
