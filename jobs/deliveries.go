@@ -39,7 +39,7 @@ type Outbox struct {
 
 // AddressOf is where a person can be reached.
 func AddressOf(p *duban.Person) duban.Address {
-	a := duban.Address{PersonID: p.ID, Name: p.Name, SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone}
+	a := duban.Address{PersonID: p.ID, Name: p.Name, SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone, Locale: p.Locale}
 	if p.TelegramChatID != nil {
 		a.TelegramChatID = *p.TelegramChatID
 	}
