@@ -20,7 +20,7 @@ import (
 // DefaultChannelOrder is the order in which a person's channels are tried:
 // the chat apps people answer in first, the generic webhook and the
 // console last.
-var DefaultChannelOrder = []duban.Channel{duban.ChannelTelegram, duban.ChannelSlack, duban.ChannelWebhook, duban.ChannelConsole}
+var DefaultChannelOrder = []duban.Channel{duban.ChannelTelegram, duban.ChannelSlack, duban.ChannelEmail, duban.ChannelWebhook, duban.ChannelConsole}
 
 // Outbox plans deliveries (write-ahead rows) and sends them.
 type Outbox struct {
@@ -46,9 +46,10 @@ func AddressOf(p *duban.Person) duban.Address {
 	return a
 }
 
-// Channels lists the channels p can be reached on, in order.
+// Channels lists the channels p can be reached on, in p's own order
+// (duban.ChannelList.Order) or the global one.
 func (o *Outbox) Channels(p *duban.Person) []duban.Channel {
-	return o.Senders.For(AddressOf(p), o.Order)
+	return o.Senders.For(AddressOf(p), p.Channels.Order(o.Order))
 }
 
 // Reachable reports whether p has any working channel.
@@ -218,10 +219,11 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 func (o *Outbox) fallback(ctx context.Context, d *duban.Delivery, p *duban.Person, msg duban.Message) error {
 	// The next channel is the first reachable one after d's in the order;
 	// d's own may have been turned off since.
-	at := slices.Index(o.Order, d.Channel)
+	order := p.Channels.Order(o.Order)
+	at := slices.Index(order, d.Channel)
 	var nextCh duban.Channel
 	for _, ch := range o.Channels(p) {
-		if slices.Index(o.Order, ch) > at {
+		if slices.Index(order, ch) > at {
 			nextCh = ch
 			break
 		}
