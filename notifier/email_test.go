@@ -1,169 +1,23 @@
 package notifier_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"errors"
-	"io"
-	"math/big"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
-	"net/mail"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/i18n"
 	"github.com/cityhall/duban/internal/icstest"
+	"github.com/cityhall/duban/internal/smtptest"
 	"github.com/cityhall/duban/notifier"
 )
-
-// received is one message the test SMTP server took.
-type received struct {
-	from, to string
-	tls      bool
-	user     string
-	data     []byte
-}
-
-// smtpServer is an in-process SMTP server on 127.0.0.1 (emersion/go-smtp)
-// that keeps what it receives and answers a recipient with rcptErr.
-type smtpServer struct {
-	addr     string
-	mu       sync.Mutex
-	got      []received
-	rcptErr  error
-	password string // with it, PLAIN auth is offered and required
-}
-
-func (s *smtpServer) messages() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.got...)
-}
-
-type session struct {
-	srv  *smtpServer
-	conn *smtp.Conn
-	cur  received
-}
-
-func (x *session) AuthMechanisms() []string {
-	if x.srv.password == "" {
-		return nil
-	}
-	return []string{sasl.Plain}
-}
-
-func (x *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if pass != x.srv.password {
-			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "bad credentials"}
-		}
-		x.cur.user = user
-		return nil
-	}), nil
-}
-
-func (x *session) Mail(from string, _ *smtp.MailOptions) error {
-	if x.srv.password != "" && x.cur.user == "" {
-		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
-	}
-	x.cur.from = from
-	return nil
-}
-
-func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if x.srv.rcptErr != nil {
-		return x.srv.rcptErr
-	}
-	x.cur.to = to
-	return nil
-}
-
-func (x *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, x.cur.tls = x.conn.TLSConnectionState()
-	x.cur.data = b
-	x.srv.mu.Lock()
-	x.srv.got = append(x.srv.got, x.cur)
-	x.srv.mu.Unlock()
-	return nil
-}
-
-func (x *session) Reset()        { x.cur = received{user: x.cur.user} }
-func (x *session) Logout() error { return nil }
-
-// startSMTP serves on 127.0.0.1: with cert it offers STARTTLS (or, with
-// implicit, speaks TLS from the start); without, plain SMTP only.
-func startSMTP(t *testing.T, cert *tls.Certificate, implicit bool) *smtpServer {
-	t.Helper()
-	s := &smtpServer{}
-	be := smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{srv: s, conn: c}, nil })
-	srv := smtp.NewServer(be)
-	srv.Domain = "127.0.0.1"
-	srv.AllowInsecureAuth = true
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cert != nil {
-		tc := &tls.Config{Certificates: []tls.Certificate{*cert}}
-		if implicit {
-			l = tls.NewListener(l, tc)
-		} else {
-			srv.TLSConfig = tc
-		}
-	}
-	s.addr = l.Addr().String()
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
-}
-
-// selfSigned makes a certificate for 127.0.0.1 and a client TLS config
-// that trusts it.
-func selfSigned(t *testing.T) (*tls.Certificate, *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Unix(0, 0), NotAfter: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
-		&tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
-}
 
 var linkKey = duban.AnswerKey("a-test-secret-of-at-least-32-characters")
 
@@ -205,72 +59,8 @@ func reminder() duban.Message {
 
 var head = duban.Address{PersonID: 42, Name: "张局长", Email: "zhang@example.gov.cn", Locale: duban.LocaleZH}
 
-// parsed is an e-mail read back: its subject and its parts by type.
-type parsed struct {
-	subject string
-	parts   map[string][]byte // media type → decoded body
-	ctype   map[string]string // media type → full Content-Type
-	names   map[string]string // media type → attachment file name
-}
-
-func parseMail(t *testing.T, data []byte) parsed {
-	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("read mail: %v\n%s", err, data)
-	}
-	subj, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := parsed{subject: subj, parts: map[string][]byte{}, ctype: map[string]string{}, names: map[string]string{}}
-	var walk func(h map[string][]string, body io.Reader)
-	walk = func(h map[string][]string, body io.Reader) {
-		get := func(k string) string {
-			if v := h[k]; len(v) > 0 {
-				return v[0]
-			}
-			return ""
-		}
-		mt, params, err := mime.ParseMediaType(get("Content-Type"))
-		if err != nil {
-			t.Fatalf("content type %q: %v", get("Content-Type"), err)
-		}
-		if strings.HasPrefix(mt, "multipart/") {
-			mr := multipart.NewReader(body, params["boundary"])
-			for {
-				part, err := mr.NextRawPart()
-				if errors.Is(err, io.EOF) {
-					return
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				walk(part.Header, part)
-			}
-		}
-		var r io.Reader = body
-		switch strings.ToLower(get("Content-Transfer-Encoding")) {
-		case "base64":
-			r = base64.NewDecoder(base64.StdEncoding, body)
-		case "quoted-printable":
-			r = quotedprintable.NewReader(body)
-		}
-		b, err := io.ReadAll(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.parts[mt], p.ctype[mt] = b, get("Content-Type")
-		if _, dp, err := mime.ParseMediaType(get("Content-Disposition")); err == nil {
-			p.names[mt] = dp["filename"]
-		}
-	}
-	walk(m.Header, m.Body)
-	return p
-}
-
 func TestEmail_SendsTextHTMLAndTheHearingAsAnEvent(t *testing.T) {
-	cert, tc := selfSigned(t)
+	cert, tc := smtptest.SelfSigned(t)
 	tests := []struct {
 		name     string
 		cert     *tls.Certificate
@@ -284,9 +74,9 @@ func TestEmail_SendsTextHTMLAndTheHearingAsAnEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startSMTP(t, tt.cert, tt.implicit)
-			srv.password = "s3cr3t"
-			e := newEmail(t, tt.scheme+"://duban:s3cr3t@"+srv.addr, tc)
+			srv := smtptest.Start(t, tt.cert, tt.implicit)
+			srv.Password = "s3cr3t"
+			e := newEmail(t, tt.scheme+"://duban:s3cr3t@"+srv.Addr, tc)
 			id, err := e.Send(context.Background(), head, reminder())
 			if err != nil {
 				t.Fatalf("send: %v", err)
@@ -294,19 +84,19 @@ func TestEmail_SendsTextHTMLAndTheHearingAsAnEvent(t *testing.T) {
 			if id == "" {
 				t.Error("no message id")
 			}
-			got := srv.messages()
+			got := srv.Messages()
 			if len(got) != 1 {
 				t.Fatalf("%d messages, want 1", len(got))
 			}
 			m := got[0]
-			if m.tls != tt.wantTLS || m.user != "duban" || m.to != head.Email || m.from != "duban@example.gov.cn" {
-				t.Errorf("tls=%v user=%q to=%q from=%q", m.tls, m.user, m.to, m.from)
+			if m.TLS != tt.wantTLS || m.User != "duban" || m.To != head.Email || m.From != "duban@example.gov.cn" {
+				t.Errorf("tls=%v user=%q to=%q from=%q", m.TLS, m.User, m.To, m.From)
 			}
-			p := parseMail(t, m.data)
-			if p.subject != "【出庭应诉提醒】(2026)沪0101行初12号" {
-				t.Errorf("subject %q", p.subject)
+			p := smtptest.Parse(t, m.Data)
+			if p.Subject != "【出庭应诉提醒】(2026)沪0101行初12号" {
+				t.Errorf("subject %q", p.Subject)
 			}
-			plain, html := string(p.parts["text/plain"]), string(p.parts["text/html"])
+			plain, html := string(p.Parts["text/plain"]), string(p.Parts["text/html"])
 			if !strings.Contains(plain, "出庭应诉提醒 <b>不是标签</b>") {
 				t.Errorf("plain text:\n%s", plain)
 			}
@@ -330,10 +120,10 @@ func TestEmail_SendsTextHTMLAndTheHearingAsAnEvent(t *testing.T) {
 			if !strings.Contains(plain, links[0].String()) {
 				t.Errorf("plain text lacks the links:\n%s", plain)
 			}
-			if p.names["text/calendar"] != "hearing.ics" || !strings.Contains(p.ctype["text/calendar"], "method=PUBLISH") {
-				t.Errorf("attachment %q, %q", p.names["text/calendar"], p.ctype["text/calendar"])
+			if p.Names["text/calendar"] != "hearing.ics" || !strings.Contains(p.CType["text/calendar"], "method=PUBLISH") {
+				t.Errorf("attachment %q, %q", p.Names["text/calendar"], p.CType["text/calendar"])
 			}
-			cal := icstest.Parse(t, p.parts["text/calendar"])
+			cal := icstest.Parse(t, p.Parts["text/calendar"])
 			ev := icstest.Event(t, cal, "hearing-7-agency-11@duban")
 			if !icstest.Start(t, ev).Equal(h.StartsAt) || icstest.Text(ev.Component, "SEQUENCE") != "1" {
 				t.Errorf("event start %v sequence %s", icstest.Start(t, ev), icstest.Text(ev.Component, "SEQUENCE"))
@@ -358,8 +148,8 @@ func answerLinks(t *testing.T, html string) []*url.URL {
 }
 
 func TestEmail_ADeputysCopyAndOtherMessagesCarryNoLinks(t *testing.T) {
-	srv := startSMTP(t, nil, false)
-	e := newEmail(t, "smtp://"+srv.addr, nil)
+	srv := smtptest.Start(t, nil, false)
+	e := newEmail(t, "smtp://"+srv.Addr, nil)
 	msgs := []duban.Message{
 		{Kind: duban.MsgEscalation, Ref: "(2026)沪0101行初12号", Text: "督办"},
 		{Kind: duban.MsgReminder, Ref: "(2026)沪0101行初12号", Text: "副职", HearingAgencyID: 3,
@@ -370,13 +160,13 @@ func TestEmail_ADeputysCopyAndOtherMessagesCarryNoLinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := srv.messages()
-	esc, dep := parseMail(t, got[0].data), parseMail(t, got[1].data)
-	if esc.subject != "【督办】(2026)沪0101行初12号 负责人尚未答复" || esc.parts["text/calendar"] != nil {
-		t.Errorf("escalation: subject %q, calendar %v", esc.subject, esc.parts["text/calendar"] != nil)
+	got := srv.Messages()
+	esc, dep := smtptest.Parse(t, got[0].Data), smtptest.Parse(t, got[1].Data)
+	if esc.Subject != "【督办】(2026)沪0101行初12号 负责人尚未答复" || esc.Parts["text/calendar"] != nil {
+		t.Errorf("escalation: subject %q, calendar %v", esc.Subject, esc.Parts["text/calendar"] != nil)
 	}
-	if len(answerLinks(t, string(dep.parts["text/html"]))) != 0 || dep.parts["text/calendar"] == nil {
-		t.Errorf("deputy's copy: links %v, calendar %v", answerLinks(t, string(dep.parts["text/html"])), dep.parts["text/calendar"] != nil)
+	if len(answerLinks(t, string(dep.Parts["text/html"]))) != 0 || dep.Parts["text/calendar"] == nil {
+		t.Errorf("deputy's copy: links %v, calendar %v", answerLinks(t, string(dep.Parts["text/html"])), dep.Parts["text/calendar"] != nil)
 	}
 }
 
@@ -391,9 +181,9 @@ func TestEmail_ClassifiesSMTPReplies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startSMTP(t, nil, false)
-			srv.rcptErr = tt.rcptErr
-			_, err := newEmail(t, "smtp://"+srv.addr, nil).Send(context.Background(), head, reminder())
+			srv := smtptest.Start(t, nil, false)
+			srv.RcptErr = tt.rcptErr
+			_, err := newEmail(t, "smtp://"+srv.Addr, nil).Send(context.Background(), head, reminder())
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -403,9 +193,9 @@ func TestEmail_ClassifiesSMTPReplies(t *testing.T) {
 		})
 	}
 	t.Run("wrong password: permanent, and the password is not in the error", func(t *testing.T) {
-		srv := startSMTP(t, nil, false)
-		srv.password = "right-password"
-		_, err := newEmail(t, "smtp://duban:wrong-password@"+srv.addr, nil).Send(context.Background(), head, reminder())
+		srv := smtptest.Start(t, nil, false)
+		srv.Password = "right-password"
+		_, err := newEmail(t, "smtp://duban:wrong-password@"+srv.Addr, nil).Send(context.Background(), head, reminder())
 		if err == nil || !notifier.IsPermanent(err) || strings.Contains(err.Error(), "wrong-password") {
 			t.Errorf("err = %v", err)
 		}
