@@ -130,7 +130,6 @@ func TestOutbox_APersonsChannelOrderComesFirst(t *testing.T) {
 	})
 }
 
-
 func TestLinkAnswers_ASignedLinkAnswersAsTheHead(t *testing.T) {
 	storagetest.EachURL(t, func(t *testing.T, url string) {
 		h := newHarness(t, url)
