@@ -53,7 +53,7 @@ func (t AnswerToken) Sign(key []byte) string {
 // now: a tampered or foreign token is ErrTokenInvalid, an expired one
 // ErrTokenExpired.
 func ParseAnswerToken(key []byte, s string, now time.Time) (AnswerToken, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) != answerTokenLen+sha256.Size {
 		return AnswerToken{}, ErrTokenInvalid
 	}
