@@ -26,7 +26,7 @@ func (e *env) withCalendars() {
 	e.reconfigure(func(d *api.Deps) {
 		d.Calendars = jobs.NewCalendars(jobs.CalendarsDeps{Store: e.store, T: i18n.MustNew(), Loc: sh, PublicURL: "https://duban.example.gov.cn",
 			Alarms: []time.Duration{24 * time.Hour}, Clock: e.clock})
-		d.LinkAnswers = jobs.NewLinkAnswers(e.store, e.hs, apiLinkKey)
+		d.LinkAnswers = jobs.NewLinkAnswers(e.store, e.hs, apiLinkKey, e.clock)
 	})
 }
 

@@ -55,7 +55,7 @@ func (a *App) calendars(cfg configs.Config, bundle *i18n.Bundle) (*jobs.Calendar
 		Alarms: cfg.ReminderOffsets, Clock: a.Clock})
 	var la *jobs.LinkAnswers
 	if key := linkKey(cfg); key != nil {
-		la = jobs.NewLinkAnswers(a.Store, a.Hearings, key)
+		la = jobs.NewLinkAnswers(a.Store, a.Hearings, key, a.Clock)
 	}
 	return c, la
 }

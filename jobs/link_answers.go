@@ -21,9 +21,13 @@ type LinkAnswers struct {
 }
 
 // NewLinkAnswers returns the link answers of hearings, checking links
-// with key (duban.AnswerKey of the configured secret).
-func NewLinkAnswers(store *storage.Store, hearings *Hearings, key []byte) *LinkAnswers {
-	return &LinkAnswers{store: store, hearings: hearings, key: key, clock: hearings.Clock}
+// with key (duban.AnswerKey of the configured secret) against clock (nil:
+// the wall clock).
+func NewLinkAnswers(store *storage.Store, hearings *Hearings, key []byte, clock duban.Clock) *LinkAnswers {
+	if clock == nil {
+		clock = duban.SystemClock{}
+	}
+	return &LinkAnswers{store: store, hearings: hearings, key: key, clock: clock}
 }
 
 // LinkAnswer is what a valid link opens: its head and their part in a

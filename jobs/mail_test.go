@@ -133,7 +133,7 @@ func TestOutbox_APersonsChannelOrderComesFirst(t *testing.T) {
 func TestLinkAnswers_ASignedLinkAnswersAsTheHead(t *testing.T) {
 	storagetest.EachURL(t, func(t *testing.T, url string) {
 		h := newHarness(t, url)
-		la := jobs.NewLinkAnswers(h.store, h.hs, testLinkKey)
+		la := jobs.NewLinkAnswers(h.store, h.hs, testLinkKey, h.clock)
 		start := h.clock.Now().Add(48 * time.Hour)
 		hr := h.register("(2026)沪0101行初91号", start)
 		haID := hr.Agencies[0].ID
