@@ -110,7 +110,8 @@ const (
 	PersonCalendar   Do = "person.calendar"
 
 	AgencyRead     Do = "agency.read"
-	AgencyManage   Do = "agency.manage" // add, edit, an agency's calendar feed
+	AgencyManage   Do = "agency.manage"   // add, edit
+	AgencyCalendar Do = "agency.calendar" // mint, rotate or revoke an agency's calendar feed
 	AuditRead      Do = "audit.read"
 	ConfigManage   Do = "config.manage"
 	QueueMonitor   Do = "queue.monitor" // asynq's web monitor
@@ -249,7 +250,7 @@ func (a Actor) May(d Do, s Subject) bool {
 
 	case AgencyRead:
 		return true
-	case AgencyManage:
+	case AgencyManage, AgencyCalendar:
 		return a.staff()
 	case AuditRead, ConfigManage, QueueMonitor:
 		return a.admin()

@@ -109,7 +109,7 @@ func AllDo() []Do {
 	}
 	return append(out, ComplaintCallbacks, DeliveryRead, DeliveryResend, ReportRead,
 		PersonRead, PersonAdd, PersonEdit, PersonDeactivate, PersonRoles, PersonTokens, PersonPassword,
-		PersonRebind, PersonBindCode, PersonCalendar, AgencyRead, AgencyManage, AuditRead, ConfigManage, QueueMonitor)
+		PersonRebind, PersonBindCode, PersonCalendar, AgencyRead, AgencyManage, AgencyCalendar, AuditRead, ConfigManage, QueueMonitor)
 }
 
 // MatrixCell says where role may do d: "yes" in every state, "—" in

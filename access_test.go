@@ -55,6 +55,7 @@ var wantMatrix = map[Do][7]string{
 	"person.calendar":       {"themself", "themself", "themself", "themself", "themself", "yes", "yes"},
 	"agency.read":           {"yes", "yes", "yes", "yes", "yes", "yes", "yes"},
 	"agency.manage":         {"yes", "—", "—", "—", "—", "yes", "yes"},
+	"agency.calendar":       {"yes", "—", "—", "—", "—", "yes", "yes"},
 	"audit.read":            {"—", "—", "—", "—", "—", "yes", "yes"},
 	"config.manage":         {"—", "—", "—", "—", "—", "yes", "yes"},
 	"queue.monitor":         {"—", "—", "—", "—", "—", "yes", "yes"},

@@ -5,10 +5,11 @@ import "time"
 // Channel is a way to reach a person.
 type Channel string
 
-// Channels. E-mail comes later.
+// Channels.
 const (
 	ChannelTelegram Channel = "telegram"
 	ChannelSlack    Channel = "slack"
+	ChannelEmail    Channel = "email"
 	ChannelWebhook  Channel = "webhook"
 	ChannelConsole  Channel = "console"
 )
@@ -67,6 +68,10 @@ type Message struct {
 	// instead of the person's current one: a notice that a chat was
 	// re-bound goes to the chat it was bound to before.
 	To *Address `json:"to,omitempty"`
+	// HearingAgencyID names the hearing and agency a head's message is
+	// about (notice, reminder, reschedule, cancel): e-mail attaches the
+	// hearing as an .ics event and signs answer links for it.
+	HearingAgencyID int64 `json:"hearing_agency_id,omitempty"`
 }
 
 // Address is where a message goes on one channel.
@@ -77,6 +82,9 @@ type Address struct {
 	SlackUserID    string
 	Email          string
 	Phone          string
+	// Locale is the person's language, for what a channel writes around
+	// the message (an e-mail's subject and links).
+	Locale string
 }
 
 // Delivery is one message to one person over one channel: the write-ahead

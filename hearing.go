@@ -58,6 +58,9 @@ type Hearing struct {
 	Status     HearingStatus `db:"status"`
 	CreatedAt  time.Time     `db:"created_at"`
 	UpdatedAt  time.Time     `db:"updated_at"`
+	// Sequence counts the changes of the hearing (move, cancel): an
+	// iCalendar event's SEQUENCE (RFC 5545, 3.8.7.4).
+	Sequence int `db:"sequence"`
 
 	Agencies []HearingAgency `db:"-"`
 }

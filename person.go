@@ -48,6 +48,9 @@ type Person struct {
 	Active         bool      `db:"active" json:"active"`
 	CreatedAt      time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt      time.Time `db:"updated_at" json:"updated_at"`
+	// Channels is the person's own order of channels to try; empty: the
+	// global order.
+	Channels ChannelList `db:"channels" json:"channels,omitempty"`
 }
 
 // Has reports whether p holds role r. Admins hold every role for the
@@ -134,6 +137,9 @@ func ValidatePerson(p *Person) error {
 	}
 	if p.Email != "" && !strings.Contains(p.Email, "@") {
 		v.Add("email", "is not an e-mail address")
+	}
+	if err := p.Channels.Validate(); err != nil {
+		v.Add("channels", "%s", err.Error())
 	}
 	return v.Err()
 }

@@ -21,6 +21,7 @@ type personJSON struct {
 	Email          string   `json:"email,omitempty"`
 	Phone          string   `json:"phone,omitempty"`
 	Locale         string   `json:"locale"`
+	Channels       []string `json:"channels"`
 	Active         bool     `json:"active"`
 	CreatedAt      string   `json:"created_at"`
 	UpdatedAt      string   `json:"updated_at"`
@@ -31,8 +32,12 @@ func (s *server) personOut(p *duban.Person) personJSON {
 	for i, r := range p.Roles {
 		roles[i] = string(r)
 	}
+	channels := make([]string, len(p.Channels))
+	for i, c := range p.Channels {
+		channels[i] = string(c)
+	}
 	return personJSON{ID: p.ID, Name: p.Name, Agency: p.AgencyCode, Roles: roles, TelegramChatID: p.TelegramChatID,
-		SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone, Locale: p.Locale, Active: p.Active,
+		SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone, Locale: p.Locale, Channels: channels, Active: p.Active,
 		CreatedAt: rfc3339(p.CreatedAt, s.Loc), UpdatedAt: rfc3339(p.UpdatedAt, s.Loc)}
 }
 
@@ -47,14 +52,15 @@ type personFields struct {
 	Email          *string         `json:"email"`
 	Phone          *string         `json:"phone"`
 	Locale         *string         `json:"locale"`
-	Active         *bool           `json:"active"` // PATCH only
+	Channels       *[]string       `json:"channels"` // [] restores the global order
+	Active         *bool           `json:"active"`   // PATCH only
 }
 
 // fields turns the request's fields into the use case's. The agency is a
 // code or an id; null or "" removes it. Anything else is a 400.
 func (f personFields) fields() (jobs.PersonFields, error) {
 	out := jobs.PersonFields{Name: f.Name, Roles: f.Roles, TelegramChatID: f.TelegramChatID, SlackUserID: f.SlackUserID,
-		Email: f.Email, Phone: f.Phone, Locale: f.Locale, Active: f.Active}
+		Email: f.Email, Phone: f.Phone, Locale: f.Locale, Channels: f.Channels, Active: f.Active}
 	if f.Agency != nil {
 		ref, err := agencyRef(f.Agency)
 		if err != nil {

@@ -54,6 +54,12 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Metrics is the Prometheus handler mounted at GET /metrics; nil: none.
 	Metrics http.Handler
+	// Calendars serves the private calendar feeds and their minting; nil:
+	// not mounted.
+	Calendars *jobs.Calendars
+	// LinkAnswers takes heads' answers through signed e-mail links; nil:
+	// the answer page is not mounted.
+	LinkAnswers *jobs.LinkAnswers
 	// Routes are extra patterns mounted as given, e.g. "POST /telegram/webhook".
 	Routes map[string]http.Handler
 	Log    *slog.Logger
@@ -156,6 +162,8 @@ func (s *server) routes() {
 	s.handle("POST /api/v1/deliveries/{id}/resend", s.resendDelivery)
 	s.handle("GET /api/v1/audit", s.auditLog)
 	s.handle("GET /api/v1/reports/appearance", s.appearanceReport)
+	s.calendarRoutes()
+	s.answerRoutes()
 
 	if s.Complaints != nil {
 		s.handle("POST /api/v1/complaints", s.createComplaint)

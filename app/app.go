@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	senders, tgAPI, slackClient, err := a.senders(cfg, opts)
+	senders, tgAPI, slackClient, err := a.senders(cfg, opts, bundle)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,9 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 			routes["POST /slack/events"] = a.Slack.EventsHandler()
 		}
 	}
+	calendars, linkAnswers := a.calendars(cfg, bundle)
 	a.handler = api.New(api.Deps{Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, Outbox: a.Outbox, Clock: a.Clock, Loc: cfg.Location,
+		Calendars: calendars, LinkAnswers: linkAnswers,
 		AdminToken: cfg.AdminToken.Reveal(), BindCodeTTL: cfg.BindCodeTTL, TelegramBotUsername: botName,
 		Limiter: ratelimit.New(a.rdb), Open311Rate: cfg.Open311Limit, TrustedProxies: cfg.Proxies,
 		Ready: a.Ready, Metrics: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}), Routes: routes,
@@ -190,7 +192,7 @@ func (a *App) openRedis() error {
 }
 
 // senders builds one sender per configured channel.
-func (a *App) senders(cfg configs.Config, opts Options) (notifier.Senders, *tgbotapi.BotAPI, *slack.Client, error) {
+func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (notifier.Senders, *tgbotapi.BotAPI, *slack.Client, error) {
 	s := notifier.Senders{}
 	var tgAPI *tgbotapi.BotAPI
 	var sc *slack.Client
@@ -223,9 +225,14 @@ func (a *App) senders(cfg configs.Config, opts Options) (notifier.Senders, *tgbo
 	if cfg.WebhookEnabled() {
 		s[duban.ChannelWebhook] = notifier.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret.Reveal(), &http.Client{Timeout: 15 * time.Second})
 	}
+	if email, err := a.emailSender(cfg, bundle); err != nil {
+		return nil, nil, nil, fmt.Errorf("app: %w", err)
+	} else if email != nil {
+		s[duban.ChannelEmail] = email
+	}
 	if cfg.Console || len(s) == 0 {
 		if !cfg.Console {
-			a.Log.Warn("no channel configured (Telegram, Slack, webhook): printing messages on the console channel")
+			a.Log.Warn("no channel configured (Telegram, Slack, e-mail, webhook): printing messages on the console channel")
 		}
 		s[duban.ChannelConsole] = notifier.NewConsole(opts.Stdout)
 	}

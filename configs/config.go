@@ -78,6 +78,17 @@ type Config struct {
 	// X-Duban-Signature.
 	WebhookSecret Secret `yaml:"webhook_secret" env:"DUBAN_WEBHOOK_SECRET"`
 
+	// SMTPURL is smtp://user:pass@host:587 (STARTTLS whenever the server
+	// offers it) or smtps://user:pass@host:465 (TLS from the start); empty
+	// turns e-mail off. A secret: it carries the password.
+	SMTPURL Secret `yaml:"smtp_url" env:"DUBAN_SMTP_URL"`
+	// MailFrom is the sender of every e-mail, "duban <duban@example.gov.cn>"
+	// or a bare address; required with SMTPURL.
+	MailFrom string `yaml:"mail_from" env:"DUBAN_MAIL_FROM"`
+	// LinkSecret keys the HMAC of the answer links in e-mails (at least 32
+	// characters); empty leaves the links out.
+	LinkSecret Secret `yaml:"link_secret" env:"DUBAN_LINK_SECRET"`
+
 	// ReminderOffsets are the lead times of reminders before a hearing,
 	// longest first, without duplicates.
 	ReminderOffsets []time.Duration `yaml:"reminder_offsets" env:"DUBAN_REMINDER_OFFSETS"`

@@ -205,12 +205,17 @@ func TestLoad_EverySecretFromFile(t *testing.T) {
 			value = "postgres://duban:s3cr3t@db:5432/duban"
 		case "DUBAN_REDIS_URL":
 			value = "redis://:s3cr3t@redis:6379/0"
+		case "DUBAN_SMTP_URL":
+			value = "smtp://duban:s3cr3t@mail.example.gov.cn:587"
+			vars["DUBAN_MAIL_FROM"] = "duban@example.gov.cn"
+		case "DUBAN_LINK_SECRET":
+			value = "s3cr3t_" + k.yaml + "_0123456789abcdef0123456789"
 		}
 		want[k.env] = value
 		vars[k.env+"_FILE"] = writeFile(t, k.yaml, value+"\n")
 	}
-	if len(want) != 9 {
-		t.Errorf("%d secrets, want 9", len(want))
+	if len(want) != 11 {
+		t.Errorf("%d secrets, want 11", len(want))
 	}
 	got, err := Load("", env(vars))
 	if err != nil {

@@ -48,6 +48,7 @@ func (c *Config) Validate() error {
 	c.checkTelegram(&p)
 	c.checkSlack(&p)
 	c.checkWebhook(&p)
+	c.checkMail(&p)
 	c.checkSchedule(&p)
 	c.checkRuntime(&p)
 	c.checkSecrets(&p)

@@ -20,7 +20,7 @@ import (
 // DefaultChannelOrder is the order in which a person's channels are tried:
 // the chat apps people answer in first, the generic webhook and the
 // console last.
-var DefaultChannelOrder = []duban.Channel{duban.ChannelTelegram, duban.ChannelSlack, duban.ChannelWebhook, duban.ChannelConsole}
+var DefaultChannelOrder = []duban.Channel{duban.ChannelTelegram, duban.ChannelSlack, duban.ChannelEmail, duban.ChannelWebhook, duban.ChannelConsole}
 
 // Outbox plans deliveries (write-ahead rows) and sends them. Build it
 // with NewOutbox.
@@ -72,16 +72,17 @@ func (o *Outbox) Has(ch duban.Channel) bool {
 
 // AddressOf is where a person can be reached.
 func AddressOf(p *duban.Person) duban.Address {
-	a := duban.Address{PersonID: p.ID, Name: p.Name, SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone}
+	a := duban.Address{PersonID: p.ID, Name: p.Name, SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone, Locale: p.Locale}
 	if p.TelegramChatID != nil {
 		a.TelegramChatID = *p.TelegramChatID
 	}
 	return a
 }
 
-// Channels lists the channels p can be reached on, in order.
+// Channels lists the channels p can be reached on, in p's own order
+// (duban.ChannelList.Order) or the global one.
 func (o *Outbox) Channels(p *duban.Person) []duban.Channel {
-	return o.senders.For(AddressOf(p), o.order)
+	return o.senders.For(AddressOf(p), p.Channels.Order(o.order))
 }
 
 // Reachable reports whether p has any working channel.
@@ -251,10 +252,11 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 func (o *Outbox) fallback(ctx context.Context, d *duban.Delivery, p *duban.Person, msg duban.Message) error {
 	// The next channel is the first reachable one after d's in the order;
 	// d's own may have been turned off since.
-	at := slices.Index(o.order, d.Channel)
+	order := p.Channels.Order(o.order)
+	at := slices.Index(order, d.Channel)
 	var nextCh duban.Channel
 	for _, ch := range o.Channels(p) {
-		if slices.Index(o.order, ch) > at {
+		if slices.Index(order, ch) > at {
 			nextCh = ch
 			break
 		}

@@ -95,7 +95,7 @@ func (r Renderer) HeadMessage(kind duban.MessageKind, locale string, h *duban.He
 	default:
 		id = "hearing.reminder"
 	}
-	msg := duban.Message{Kind: kind, Ref: h.CaseNumber, Text: r.T.T(locale, id, data)}
+	msg := duban.Message{Kind: kind, Ref: h.CaseNumber, Text: r.T.T(locale, id, data), HearingAgencyID: ha.ID}
 	if deputyOf != "" {
 		msg.Text = r.T.T(locale, "hearing.deputy_note", map[string]any{"Head": deputyOf, "Agency": ha.AgencyName}) + "\n" + msg.Text
 		if kind != duban.MsgCancel {

@@ -85,7 +85,8 @@ type PersonFields struct {
 	Email          *string
 	Phone          *string
 	Locale         *string
-	Active         *bool // Update only
+	Channels       *[]string // the person's order of channels; empty: the global order
+	Active         *bool     // Update only
 }
 
 // Agency resolves ref in field; the zero ref is no agency (nil). An
@@ -169,6 +170,13 @@ func (ps *People) apply(ctx context.Context, f PersonFields, p *duban.Person) ([
 		if x.src != nil {
 			*x.dst, changed = strings.TrimSpace(*x.src), append(changed, x.name)
 		}
+	}
+	if f.Channels != nil {
+		p.Channels = nil
+		for _, c := range *f.Channels {
+			p.Channels = append(p.Channels, duban.Channel(strings.TrimSpace(c)))
+		}
+		changed = append(changed, "channels")
 	}
 	if f.Active != nil {
 		p.Active, changed = *f.Active, append(changed, fmt.Sprintf("active=%t", *f.Active))

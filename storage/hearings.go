@@ -8,7 +8,7 @@ import (
 	"github.com/cityhall/duban"
 )
 
-const hearingCols = `id, case_number, court, courtroom, starts_at, plaintiff, cause, status, created_at, updated_at`
+const hearingCols = `id, case_number, court, courtroom, starts_at, plaintiff, cause, status, created_at, updated_at, sequence`
 
 const hearingAgencyCols = `ha.id, ha.hearing_id, ha.agency_id, a.code AS agency_code, a.name AS agency_name,
 	ha.answer, ha.delegate_name, ha.delegate_reason, ha.delegate_person_id, ha.answered_at, ha.answered_by,
@@ -119,10 +119,11 @@ func (s *Store) Hearings(ctx context.Context, f HearingFilter) ([]duban.Hearing,
 	return hs, nil
 }
 
-// UpdateHearing saves the start, courtroom and status.
+// UpdateHearing saves the start, courtroom and status, and counts the
+// change in the hearing's sequence (its calendar events' SEQUENCE).
 func (s *Store) UpdateHearing(ctx context.Context, h *duban.Hearing) error {
 	h.UpdatedAt = s.now()
-	n, err := s.exec(ctx, `UPDATE hearings SET starts_at = ?, courtroom = ?, status = ?, updated_at = ? WHERE id = ?`,
+	n, err := s.exec(ctx, `UPDATE hearings SET starts_at = ?, courtroom = ?, status = ?, updated_at = ?, sequence = sequence + 1 WHERE id = ?`,
 		ts(h.StartsAt), h.Courtroom, h.Status, h.UpdatedAt, h.ID)
 	if err != nil {
 		return fmt.Errorf("update hearing %d: %w", h.ID, err)
@@ -130,6 +131,7 @@ func (s *Store) UpdateHearing(ctx context.Context, h *duban.Hearing) error {
 	if n == 0 {
 		return fmt.Errorf("update hearing %d: %w", h.ID, duban.ErrNotFound)
 	}
+	h.Sequence++
 	return nil
 }
 

@@ -11,7 +11,7 @@ import (
 
 const personCols = `p.id, p.name, p.agency_id, COALESCE(a.code, '') AS agency_code, p.roles,
 	p.telegram_chat_id, p.telegram_user_id, p.slack_user_id, p.email, p.phone, p.locale,
-	p.active, p.created_at, p.updated_at`
+	p.active, p.created_at, p.updated_at, p.channels`
 
 const personFrom = ` FROM people p LEFT JOIN agencies a ON a.id = p.agency_id `
 
@@ -20,10 +20,10 @@ const personFrom = ` FROM people p LEFT JOIN agencies a ON a.id = p.agency_id `
 func (s *Store) CreatePerson(ctx context.Context, p *duban.Person) error {
 	now := s.now()
 	id, err := s.insert(ctx, `INSERT INTO people (name, agency_id, roles, telegram_chat_id, telegram_user_id,
-		slack_user_id, email, phone, locale, active, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		slack_user_id, email, phone, locale, active, created_at, updated_at, channels)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.Name, p.AgencyID, p.Roles.String(), p.TelegramChatID, p.TelegramUserID, p.SlackUserID,
-		p.Email, p.Phone, p.Locale, true, now, now)
+		p.Email, p.Phone, p.Locale, true, now, now, p.Channels.String())
 	if err != nil {
 		return fmt.Errorf("create person: %w", err)
 	}
@@ -35,10 +35,10 @@ func (s *Store) CreatePerson(ctx context.Context, p *duban.Person) error {
 func (s *Store) UpdatePerson(ctx context.Context, p *duban.Person) error {
 	p.UpdatedAt = s.now()
 	n, err := s.exec(ctx, `UPDATE people SET name = ?, agency_id = ?, roles = ?, telegram_chat_id = ?,
-		telegram_user_id = ?, slack_user_id = ?, email = ?, phone = ?, locale = ?, active = ?, updated_at = ?
-		WHERE id = ?`,
+		telegram_user_id = ?, slack_user_id = ?, email = ?, phone = ?, locale = ?, active = ?, updated_at = ?,
+		channels = ? WHERE id = ?`,
 		p.Name, p.AgencyID, p.Roles.String(), p.TelegramChatID, p.TelegramUserID, p.SlackUserID,
-		p.Email, p.Phone, p.Locale, p.Active, p.UpdatedAt, p.ID)
+		p.Email, p.Phone, p.Locale, p.Active, p.UpdatedAt, p.Channels.String(), p.ID)
 	if err != nil {
 		return fmt.Errorf("update person %d: %w", p.ID, err)
 	}
