@@ -93,6 +93,24 @@ func checkLog(ctx context.Context, d *deployment, r *result) deliveryLog {
 	return log
 }
 
+// recover waits until the delivery log holds nothing queued or sending
+// (everything planned has left), up to timeout, and records how long that
+// took.
+func (d *deployment) recover(ctx context.Context, r *result, timeout time.Duration) bool {
+	start := time.Now()
+	ok := waitUntil(ctx, timeout, func() bool {
+		log, err := readDeliveryLog(ctx, d.db)
+		return err == nil && log.ByStatus["queued"] == 0 && log.ByStatus["sending"] == 0
+	})
+	if ok {
+		r.info("delivery log settled (nothing queued or sending) %s after the load", time.Since(start).Round(100*time.Millisecond))
+	} else {
+		r.info("delivery log still holds queued or sending rows %s after the load", timeout)
+	}
+	time.Sleep(2 * time.Second) // a repeat in flight arrives
+	return ok
+}
+
 func first(xs []string, n int) []string { return xs[:min(n, len(xs))] }
 
 // burst is scenario 1: N reminders due at the same moment for M heads.

@@ -45,7 +45,9 @@ type result struct {
 	Failures []string // why the scenario failed, one line each
 }
 
-func (r *result) info(format string, args ...any) { r.Info = append(r.Info, fmt.Sprintf(format, args...)) }
+func (r *result) info(format string, args ...any) {
+	r.Info = append(r.Info, fmt.Sprintf(format, args...))
+}
 func (r *result) fail(format string, args ...any) {
 	r.Failures = append(r.Failures, fmt.Sprintf(format, args...))
 }
@@ -73,7 +75,7 @@ type harness struct {
 	rnd    *rand.Rand
 	short  bool
 	token  string // the bootstrap admin token of every replica
-	failed bool // keep the logs
+	failed bool   // keep the logs
 }
 
 type scenario struct {

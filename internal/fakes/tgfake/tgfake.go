@@ -157,6 +157,14 @@ func (s *Server) Queue(updates ...tgbotapi.Update) {
 	s.mu.Unlock()
 }
 
+// Pending is how many queued updates are not yet confirmed by a later
+// getUpdates offset.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.updates)
+}
+
 // Fail makes the next call of method fail with an API error of code.
 func (s *Server) Fail(method string, code int, description string) {
 	s.mu.Lock()
