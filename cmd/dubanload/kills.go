@@ -174,7 +174,7 @@ func kills(ctx context.Context, h *harness, r *result) error {
 }
 
 func killRun(ctx context.Context, h *harness, r *result, webhook bool, mode string) error {
-	nRem, nHeads := h.size(100, 1000), h.size(50, 500)
+	nRem, nHeads := h.size(60, 2000), h.size(30, 500)
 	nReports := h.size(20, 5000/2/9)
 	nKills := h.size(1, 3)
 	d, err := h.deploy(ctx, deployOpts{name: "s2_kill_" + mode, replicas: 1, webhook: webhook})
