@@ -64,14 +64,17 @@ func (d *deployment) await(ctx context.Context, want int, timeout, settle time.D
 // delivery log holds nothing unfinished.
 func tallyWave(ctx context.Context, d *deployment, r *result, w *wave) hearingTally {
 	t := tallyHearings(collect(d.tg, d.sl), w.expected)
-	ln, rn, lostN := lostRepeated(w.expected, t.Notices)
-	lr, rr, lostR := lostRepeated(w.expected, t.Reminders)
+	ln, rn, lostN, repN := lostRepeated(w.expected, t.Notices)
+	lr, rr, lostR, repR := lostRepeated(w.expected, t.Reminders)
 	r.Lost += ln + lr
 	r.Repeated += rn + rr
 	r.info("notices: %d of %d delivered, %d repeated; reminders: %d of %d delivered, %d repeated",
 		len(w.expected)-ln, len(w.expected), rn, len(w.expected)-lr, len(w.expected), rr)
 	if len(lostN)+len(lostR) > 0 {
 		r.info("first cases missing: notices %v, reminders %v", first(lostN, 5), first(lostR, 5))
+	}
+	if len(repN)+len(repR) > 0 {
+		r.info("first cases repeated: notices %v, reminders %v (grep the replica logs for them)", first(repN, 5), first(repR, 5))
 	}
 	r.check(t.Misdirected == 0, "%d messages reached someone other than the case's head", t.Misdirected)
 	return t

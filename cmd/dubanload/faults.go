@@ -205,9 +205,11 @@ func providerFaults(ctx context.Context, h *harness, r *result) error {
 	w.due = w.due.Add(noticesDrained(n) / 2)
 	finishWithin(ctx, d, r, w, h.dur(150*time.Second, 5*time.Minute)) // four 5xx in a row back off 75 s (jobs.RetryDelay)
 	tg, sl := d.tg.Stats(), d.sl.Stats()
-	r.info("Telegram: accepted %d, 5xx %d, slow %d, dropped after accepting %d, blocked %d, 429 %d", tg.Accepted, tg.Errors, tg.Slow, tg.Dropped, tg.Blocked, tg.TooMany)
+	r.info("Telegram: accepted %d, 5xx %d, slow %d, dropped after accepting %d, accepted after the client gave up %d, blocked %d, 429 %d",
+		tg.Accepted, tg.Errors, tg.Slow, tg.Dropped, tg.Abandoned, tg.Blocked, tg.TooMany)
 	r.info("Slack: accepted %d, 5xx %d, slow %d, 429 %d", sl.Accepted, sl.Errors, sl.Slow, sl.TooMany)
-	r.Allowed += tg.Dropped
+	// Allowed repeats: messages the sender could not know were sent.
+	r.Allowed += tg.Dropped + tg.Abandoned
 	failed, _ := queryInt(ctx, d.db, "SELECT count(*) FROM deliveries WHERE status = 'failed' AND channel = 'telegram'")
 	r.info("failed Telegram deliveries (the blocked chat's, before falling back to Slack): %d", failed)
 	return nil

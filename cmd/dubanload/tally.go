@@ -81,7 +81,7 @@ func contains(xs []string, x string) bool {
 
 // lostRepeated counts, over every expected case, those with none and the
 // copies beyond one.
-func lostRepeated(expected map[string][]string, got map[string]int) (lost, repeated int, lostCases []string) {
+func lostRepeated(expected map[string][]string, got map[string]int) (lost, repeated int, lostCases, repCases []string) {
 	for c := range expected {
 		switch n := got[c]; {
 		case n == 0:
@@ -89,10 +89,12 @@ func lostRepeated(expected map[string][]string, got map[string]int) (lost, repea
 			lostCases = append(lostCases, c)
 		case n > 1:
 			repeated += n - 1
+			repCases = append(repCases, c)
 		}
 	}
 	sort.Strings(lostCases)
-	return lost, repeated, lostCases
+	sort.Strings(repCases)
+	return lost, repeated, lostCases, repCases
 }
 
 // deliveryLog is the state of the delivery log in the scenario's database.

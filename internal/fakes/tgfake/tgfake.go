@@ -81,6 +81,10 @@ type Stats struct {
 	Slow     int // answered slowly
 	Dropped  int // accepted, then the connection dropped: the sender cannot know it was sent
 	Blocked  int // refused 403 because the chat blocked the bot
+	// Abandoned are messages accepted after the client had given up on
+	// the request (a slow answer past its deadline): the sender cannot
+	// know they were sent either.
+	Abandoned int
 }
 
 type apiError struct {
@@ -327,7 +331,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "getUpdates":
 		s.getUpdates(w, r)
 	case "sendMessage":
-		s.sendMessage(w, r.PostForm)
+		s.sendMessage(w, r)
 	case "editMessageReplyMarkup", "editMessageText":
 		chat, _ := strconv.ParseInt(r.PostForm.Get("chat_id"), 10, 64)
 		id, _ := strconv.Atoi(r.PostForm.Get("message_id"))
@@ -339,7 +343,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) sendMessage(w http.ResponseWriter, form url.Values) {
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
+	form := r.PostForm
 	chat, err := strconv.ParseInt(form.Get("chat_id"), 10, 64)
 	if err != nil || form.Get("text") == "" {
 		reply(w, http.StatusBadRequest, nil, "Bad Request: chat_id and text are required")
@@ -387,6 +392,9 @@ func (s *Server) sendMessage(w http.ResponseWriter, form url.Values) {
 	id := s.nextID
 	s.sent = append(s.sent, Message{ChatID: chat, Text: form.Get("text"), ReplyMarkup: form.Get("reply_markup"), At: now})
 	s.stats.Accepted++
+	if r.Context().Err() != nil {
+		s.stats.Abandoned++ // the client gave up on a slow answer; Telegram sends it all the same
+	}
 	if drop {
 		s.stats.Dropped++
 	}
