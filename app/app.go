@@ -140,7 +140,8 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	if tgAPI != nil {
 		botName = tgAPI.Self.UserName
 		a.Telegram = telegram.New(telegram.Deps{API: tgAPI, Token: a.tgToken, Store: a.Store, Hearings: a.Hearings,
-			Complaints: a.Complaints, T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram"), ReportsPerChat: cfg.ReportsPerChat})
+			Complaints: a.Complaints, T: bundle, Clock: a.Clock, Log: a.Log.With("integration", "telegram"), ReportsPerChat: cfg.ReportsPerChat,
+			Redis: a.rdb})
 		a.housekeeping = append(a.housekeeping, a.Telegram.DropIdleReports)
 		if cfg.TelegramMode == configs.TelegramWebhook {
 			routes["POST /telegram/webhook"] = a.Telegram.WebhookHandler(cfg.TelegramWebhookSecret.Reveal())

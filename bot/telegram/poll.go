@@ -24,8 +24,11 @@ const (
 var allowedUpdates = []string{"message", "callback_query"}
 
 // Poll receives updates by long polling until ctx ends, and then returns
-// nil. It removes any webhook first, since Telegram refuses getUpdates
-// while one is set.
+// nil. Only the holder of the polling lease polls (lease.go): the other
+// replicas wait, and take over when it is released or expires because its
+// holder died; without Deps.Redis this replica polls alone. The holder
+// removes any webhook first, since Telegram refuses getUpdates while one
+// is set.
 //
 // An update is confirmed to Telegram (by asking for the next offset) only
 // after HandleUpdate committed it; one that fails is retried, with a
@@ -33,6 +36,33 @@ var allowedUpdates = []string{"message", "callback_query"}
 // tgbotapi's GetUpdatesChan is not used because it confirms an update
 // before anyone has handled it.
 func (t *Bot) Poll(ctx context.Context) error {
+	if t.redis == nil {
+		return t.poll(ctx)
+	}
+	l := newLease(t.redis, t.leaseKey, t.leaseTTL, t.log)
+	for ctx.Err() == nil {
+		if !l.acquire(ctx) {
+			return nil
+		}
+		held, lost := context.WithCancel(ctx)
+		renewing := make(chan struct{})
+		go func() {
+			defer close(renewing)
+			l.hold(held, lost)
+		}()
+		err := t.poll(held)
+		lost()
+		<-renewing
+		l.release() // a no-op when the lease was lost to another replica
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// poll is Poll's loop, run while this replica holds the lease.
+func (t *Bot) poll(ctx context.Context) error {
 	var b bot.Backoff
 	for {
 		_, err := call(ctx, func() (*tgbotapi.APIResponse, error) { return t.api.Request(tgbotapi.DeleteWebhookConfig{}) })

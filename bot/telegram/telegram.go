@@ -8,15 +8,19 @@ package telegram
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/bot"
@@ -44,6 +48,15 @@ type Deps struct {
 	// ReportsPerChat is how many reports one chat may file in a day
 	// (DUBAN_REPORTS_PER_CHAT); 0 means the default, 10.
 	ReportsPerChat int
+	// Redis holds the polling lease that lets one replica at a time poll
+	// (lease.go); nil polls without one.
+	Redis redis.UniversalClient
+	// PollLeaseKey names the lease; empty derives it from the token, so
+	// that each bot has its own.
+	PollLeaseKey string
+	// PollLeaseTTL is how long the lease lasts unrenewed; 0 means
+	// DefaultPollLeaseTTL.
+	PollLeaseTTL time.Duration
 }
 
 // Bot handles the updates of the one Telegram bot: /start CODE binds a
@@ -62,6 +75,9 @@ type Bot struct {
 	log        *slog.Logger
 	perChat    int    // reports a chat may file in a day
 	limitKey   []byte // the key of the chat hashes the daily limit counts under
+	redis      redis.UniversalClient
+	leaseKey   string
+	leaseTTL   time.Duration
 }
 
 // New returns the Telegram bot of d.
@@ -78,8 +94,14 @@ func New(d Deps) *Bot {
 	if perChat <= 0 {
 		perChat = defaultReportsPerChat
 	}
+	key := d.PollLeaseKey
+	if key == "" {
+		sum := sha256.Sum256([]byte(d.Token))
+		key = "duban:telegram:poll:" + hex.EncodeToString(sum[:6]) // named by a hash, never by the token
+	}
 	return &Bot{api: d.API, token: d.Token, store: d.Store, hearings: d.Hearings, complaints: d.Complaints,
-		t: d.T, clock: clock, log: log, perChat: perChat, limitKey: reportLimitKey(d.Token)}
+		t: d.T, clock: clock, log: log, perChat: perChat, limitKey: reportLimitKey(d.Token),
+		redis: d.Redis, leaseKey: key, leaseTTL: d.PollLeaseTTL}
 }
 
 // replies are the Bot API calls answering one update, made after it is

@@ -3,7 +3,9 @@
 // views.open, auth.test, conversations.open, apps.connections.open), a
 // response_url endpoint, and a Socket Mode WebSocket. It records every call
 // and signs requests as Slack does. A test can script Slack's errors (Fail,
-// Answer) and hold the client to one token (RequireToken).
+// Answer), hold the client to one token (RequireToken), enforce Slack's
+// posting limit (EnforceLimits) and inject failures (SetFaults). Start
+// serves it outside a test, as the load harness (cmd/dubanload) does.
 package slackfake
 
 import (
@@ -13,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -79,18 +82,85 @@ type Server struct {
 	token     string // the one token accepted, "" for any
 	ts        int
 	socket    socketState
+	limits    bool
+	lastPost  map[string]time.Time // channel → when its last post was accepted
+	faults    Faults
+	rnd       *rand.Rand
+	stats     Stats
+	posts     map[string]int // channel → posts accepted
+}
+
+// Faults are the failures SetFaults injects into chat.postMessage, each
+// drawn at its rate from a seeded source.
+type Faults struct {
+	Seed      uint64
+	ErrorRate float64       // answered 500 with an HTML page, nothing posted
+	SlowRate  float64       // answered after Slow
+	Slow      time.Duration // how slow a slow answer is
+}
+
+// Stats count what the fake did with chat.postMessage.
+type Stats struct {
+	Accepted int // posts accepted
+	TooMany  int // refused 429 by the limit
+	Errors   int // answered 5xx by SetFaults
+	Slow     int // answered slowly
 }
 
 // New starts a fake, closed when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{changed: make(chan struct{}), closed: make(chan struct{}), fail: map[string][]string{}}
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// EnforceLimits makes chat.postMessage refuse, as Slack does, more than
+// one post a second to one channel: 429 with Retry-After: 1.
+// https://api.slack.com/methods/chat.postMessage#rate_limiting
+func (s *Server) EnforceLimits() {
+	s.mu.Lock()
+	s.limits = true
+	s.mu.Unlock()
+}
+
+// SetFaults makes chat.postMessage fail as f says from now on; the zero
+// Faults turns them off.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	s.faults = f
+	s.rnd = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
+	s.mu.Unlock()
+}
+
+// Stats returns the counts of what chat.postMessage did.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Counts returns how many posts each channel was sent (a post to a user
+// counted under the user's id).
+func (s *Server) Counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range s.posts {
+		out[k] = v
+	}
+	return out
+}
+
+// Start starts a fake on a loopback port, outside a test; Close stops it.
+func Start() *Server {
+	s := &Server{changed: make(chan struct{}), closed: make(chan struct{}), fail: map[string][]string{},
+		lastPost: map[string]time.Time{}, posts: map[string]int{}, rnd: rand.New(rand.NewPCG(1, 1))}
 	s.socket.acks = map[string]json.RawMessage{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.api)
 	mux.HandleFunc("/response/{name}", s.response)
 	mux.HandleFunc("/socket", s.serveSocket)
 	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -267,6 +337,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": false, "error": failure})
 		return
 	}
+	if method == "chat.postMessage" && answer == nil && !s.admitPost(w, c.Param("channel")) {
+		return
+	}
 	if answer != nil {
 		answer(method, c.Form, w)
 		return
@@ -302,6 +375,47 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// admitPost applies the faults and the limit to a post to channel, and
+// counts it when accepted; false when it has answered already.
+func (s *Server) admitPost(w http.ResponseWriter, channel string) bool {
+	s.mu.Lock()
+	f := s.faults
+	fail := f.ErrorRate > 0 && s.rnd.Float64() < f.ErrorRate
+	slow := f.SlowRate > 0 && s.rnd.Float64() < f.SlowRate
+	if fail {
+		s.stats.Errors++
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, "<html><body>Internal Server Error</body></html>")
+		return false
+	}
+	if slow {
+		s.stats.Slow++
+	}
+	s.mu.Unlock()
+	if slow {
+		select {
+		case <-time.After(f.Slow):
+		case <-s.closed:
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if last, ok := s.lastPost[channel]; s.limits && ok && now.Sub(last) < time.Second {
+		s.stats.TooMany++
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
+		return false
+	}
+	s.lastPost[channel] = now
+	s.posts[channel]++
+	s.stats.Accepted++
+	return true
 }
 
 // response records a post to a response_url.

@@ -3,13 +3,16 @@
 // answers), serves the updates a test queues through getUpdates with
 // Telegram's offset semantics, and records every call. A test can script
 // Telegram's errors (Fail, Answer), hold the client to one token
-// (RequireToken) and enforce Telegram's rate limits (EnforceLimits).
+// (RequireToken), enforce Telegram's rate limits (EnforceLimits), and break
+// like a provider under load (SetFaults, Block). Start serves it outside a
+// test, as the load harness (cmd/dubanload) does.
 package tgfake
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -53,6 +56,35 @@ type Server struct {
 	token   string // the one token accepted, "" for any
 	limits  bool   // Telegram's rate limits enforced on sendMessage
 	tooMany int    // sendMessage calls refused by the limits
+	faults  Faults
+	rnd     *rand.Rand
+	blocked map[int64]bool
+	stats   Stats
+}
+
+// Faults are the failures SetFaults injects into sendMessage, each drawn
+// at its rate from a seeded source so that a run can be repeated.
+type Faults struct {
+	Seed       uint64
+	ErrorRate  float64       // answered 500 Internal Server Error, nothing sent
+	SlowRate   float64       // answered after Slow
+	Slow       time.Duration // how slow a slow answer is
+	DropRate   float64       // accepted, then the connection is dropped unanswered
+	RetryAfter int           // the retry_after of a 429, in seconds; 0 means 1
+}
+
+// Stats count what the fake did with sendMessage.
+type Stats struct {
+	Accepted int // messages accepted (sent), those whose answer was dropped included
+	TooMany  int // refused 429 by the limits
+	Errors   int // answered 5xx by SetFaults
+	Slow     int // answered slowly
+	Dropped  int // accepted, then the connection dropped: the sender cannot know it was sent
+	Blocked  int // refused 403 because the chat blocked the bot
+	// Abandoned are messages accepted after the client had given up on
+	// the request (a slow answer past its deadline): the sender cannot
+	// know they were sent either.
+	Abandoned int
 }
 
 type apiError struct {
@@ -62,10 +94,43 @@ type apiError struct {
 
 // New starts a fake, closed when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{changed: make(chan struct{}), closed: make(chan struct{}), fail: map[string][]apiError{}, nextID: 100}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s := Start()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// Start starts a fake on a loopback port, outside a test; Close stops it.
+func Start() *Server {
+	s := &Server{changed: make(chan struct{}), closed: make(chan struct{}), fail: map[string][]apiError{}, nextID: 100,
+		blocked: map[int64]bool{}, rnd: rand.New(rand.NewPCG(1, 1))}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// SetFaults makes sendMessage fail as f says from now on; the zero Faults
+// turns them off.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	s.faults = f
+	s.rnd = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
+	s.mu.Unlock()
+}
+
+// Block makes chat refuse every message as a user who blocked the bot
+// does: 403 "Forbidden: bot was blocked by the user".
+func (s *Server) Block(chat int64) {
+	s.mu.Lock()
+	s.blocked[chat] = true
+	s.mu.Unlock()
+}
+
+// Stats returns the counts of what sendMessage did.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.TooMany = s.tooMany
+	return st
 }
 
 // Close stops the fake, ending any getUpdates it is holding open.
@@ -94,6 +159,14 @@ func (s *Server) Queue(updates ...tgbotapi.Update) {
 	s.updates = append(s.updates, updates...)
 	s.notifyLocked()
 	s.mu.Unlock()
+}
+
+// Pending is how many queued updates are not yet confirmed by a later
+// getUpdates offset.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.updates)
 }
 
 // Fail makes the next call of method fail with an API error of code.
@@ -258,7 +331,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "getUpdates":
 		s.getUpdates(w, r)
 	case "sendMessage":
-		s.sendMessage(w, r.PostForm)
+		s.sendMessage(w, r)
 	case "editMessageReplyMarkup", "editMessageText":
 		chat, _ := strconv.ParseInt(r.PostForm.Get("chat_id"), 10, 64)
 		id, _ := strconv.Atoi(r.PostForm.Get("message_id"))
@@ -270,30 +343,95 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) sendMessage(w http.ResponseWriter, form url.Values) {
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
+	form := r.PostForm
 	chat, err := strconv.ParseInt(form.Get("chat_id"), 10, 64)
 	if err != nil || form.Get("text") == "" {
 		reply(w, http.StatusBadRequest, nil, "Bad Request: chat_id and text are required")
 		return
 	}
 	s.mu.Lock()
+	if s.blocked[chat] {
+		s.stats.Blocked++
+		s.mu.Unlock()
+		// https://core.telegram.org/api/errors#403-forbidden
+		reply(w, http.StatusForbidden, nil, "Forbidden: bot was blocked by the user")
+		return
+	}
+	f := s.faults
+	fail, slow, drop := s.roll(f.ErrorRate), s.roll(f.SlowRate), s.roll(f.DropRate)
+	if fail {
+		s.stats.Errors++
+		s.mu.Unlock()
+		reply(w, http.StatusInternalServerError, nil, "Internal Server Error")
+		return
+	}
+	if slow {
+		s.stats.Slow++
+	}
+	s.mu.Unlock()
+	if slow {
+		select {
+		case <-time.After(f.Slow):
+		case <-s.closed:
+		}
+	}
+	s.mu.Lock()
 	now := time.Now() // under the lock, so that sent stays in order
 	if s.limits && s.overLimitLocked(chat, now) {
 		s.tooMany++
 		s.mu.Unlock()
+		after := max(f.RetryAfter, 1)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusTooManyRequests)
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": http.StatusTooManyRequests,
-			"description": "Too Many Requests: retry after 1", "parameters": map[string]any{"retry_after": 1}})
+			"description": fmt.Sprintf("Too Many Requests: retry after %d", after), "parameters": map[string]any{"retry_after": after}})
 		return
 	}
 	s.nextID++
 	id := s.nextID
 	s.sent = append(s.sent, Message{ChatID: chat, Text: form.Get("text"), ReplyMarkup: form.Get("reply_markup"), At: now})
+	s.stats.Accepted++
+	if r.Context().Err() != nil {
+		s.stats.Abandoned++ // the client gave up on a slow answer; Telegram sends it all the same
+	}
+	if drop {
+		s.stats.Dropped++
+	}
 	s.notifyLocked()
 	s.mu.Unlock()
+	if drop {
+		dropConnection(w)
+		return
+	}
 	reply(w, http.StatusOK, tgbotapi.Message{MessageID: id, Date: int(now.Unix()),
 		Chat: &tgbotapi.Chat{ID: chat, Type: "private"}, Text: form.Get("text")}, "")
+}
+
+// roll draws whether a fault of rate happens; under the lock.
+func (s *Server) roll(rate float64) bool { return rate > 0 && s.rnd.Float64() < rate }
+
+// dropConnection closes the request's connection without an answer, as a
+// network failure after the request arrived does.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// Counts returns how many messages each chat was sent.
+func (s *Server) Counts() map[int64]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int64]int{}
+	for _, m := range s.sent {
+		out[m.ChatID]++
+	}
+	return out
 }
 
 // overLimitLocked reports whether a message to chat at now would break
