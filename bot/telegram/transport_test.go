@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/bot/bottest"
 	"github.com/cityhall/duban/internal/fakes/tgfake"
+	"github.com/cityhall/duban/internal/testenv"
 	"github.com/cityhall/duban/redact"
 	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
@@ -227,5 +229,38 @@ func TestTelegram_NoErrorOrLogCarriesTheToken(t *testing.T) {
 	}
 	if strings.Contains(logs, token) {
 		t.Errorf("the token is in the logs:\n%s", logs)
+	}
+}
+
+// TestTelegramWebhook_DatabaseDownIs503: with PostgreSQL unreachable the
+// webhook answers 503 with Retry-After, so Telegram posts the update again
+// and it is handled once the database is back.
+func TestTelegramWebhook_DatabaseDownIs503(t *testing.T) {
+	e := newTelegram(t)
+	base, err := url.Parse(storagetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewProxy(t, base.Host)
+	base.Host = proxy.Addr
+	e.Store = storagetest.Open(t, base.String(), storage.WithClock(e.Clock))
+	e.Hearings, e.Complaints = e.Hearings.With(e.Store), e.Complaints.With(e.Store)
+	e.bot = e.newBot()
+	h := e.bot.WebhookHandler(webhookSecret)
+	body := bottest.MustJSON(t, tgfake.TextUpdate(5, tgStranger, tgStranger, "/help"))
+
+	proxy.Cut()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/telegram/webhook", bytes.NewReader(body))
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("with the database down: %d Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	if got := postUpdate(h, http.MethodPost, webhookSecret, body); got != http.StatusOK {
+		t.Errorf("the same post once the database is back: %d, want 200", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/cityhall/duban/bot"
+	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/redact"
 )
 
@@ -40,6 +41,12 @@ func (t *Bot) WebhookHandler(secret string) http.Handler {
 		}
 		if err := t.HandleUpdate(r.Context(), u); err != nil {
 			t.log.Error("telegram: webhook update not handled", slog.Int("update_id", u.UpdateID), slog.Any("error", err))
+			if storage.Unreachable(err) {
+				// Nothing of the update was kept: Telegram posts it again.
+				w.Header().Set("Retry-After", "5")
+				http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+				return
+			}
 			http.Error(w, "update not handled", http.StatusInternalServerError)
 			return
 		}
