@@ -11,8 +11,8 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/cityhall/duban/bot"
-	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/redact"
+	"github.com/cityhall/duban/storage"
 )
 
 // secretHeader carries the secret_token given to setWebhook on every post.
