@@ -34,6 +34,13 @@ const (
 	// "1 message per second per channel", with the same 10% margin.
 	slackChannelInterval = time.Second * 11 / 10
 
+	// bulkLead is how far ahead of time a bulk message may take a slot of
+	// the overall limit: three slots at 29.5/s. An urgent message (Urgent)
+	// takes the next free slot whatever its lead, so during a burst it
+	// waits behind at most these few bulk messages rather than behind every
+	// worker's reservation.
+	bulkLead = 3 * time.Second / telegramGlobalLimit
+
 	// limiterIdle is how long a key of a KeyedLimiter goes unused before
 	// it is forgotten.
 	limiterIdle = time.Minute
@@ -196,6 +203,13 @@ type slot struct {
 // with the time to wait for it; or, when the chat is not ready, ok=false
 // and the time to wait before asking again.
 func (l *telegramLimiter) reserve(chatID int64) (s slot, wait time.Duration, ok bool) {
+	return l.reserveLead(chatID, 0)
+}
+
+// reserveLead is reserve for a message that takes no slot further off than
+// maxLead (a bulk message; 0 for any): a later slot is not taken, and the
+// caller asks again when it is within maxLead.
+func (l *telegramLimiter) reserveLead(chatID int64, maxLead time.Duration) (s slot, wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -207,6 +221,10 @@ func (l *telegramLimiter) reserve(chatID int64) (s slot, wait time.Duration, ok 
 
 	g := l.global.ReserveN(now, 1)
 	at := now.Add(g.DelayFrom(now))
+	if lead := at.Sub(now); maxLead > 0 && lead > maxLead {
+		g.CancelAt(now) // the latest reservation: given back whole
+		return slot{}, lead - maxLead, false
+	}
 	if ready := keyed.ReadyAt(key, at); ready.After(at) {
 		g.CancelAt(now)
 		return slot{}, ready.Sub(now), false
@@ -225,8 +243,12 @@ func (l *telegramLimiter) cancel(s slot) {
 
 // wait blocks until a slot for a message to chatID comes, or ctx ends.
 func (l *telegramLimiter) wait(ctx context.Context, chatID int64) error {
+	maxLead := bulkLead
+	if urgent(ctx) {
+		maxLead = 0
+	}
 	for {
-		s, d, ok := l.reserve(chatID)
+		s, d, ok := l.reserveLead(chatID, maxLead)
 		if !ok {
 			if err := sleep(ctx, d); err != nil {
 				return err

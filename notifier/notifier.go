@@ -176,3 +176,17 @@ func reserved(ctx context.Context) bool {
 	v, _ := ctx.Value(reservedKey{}).(bool)
 	return v
 }
+
+type urgentKey struct{}
+
+// Urgent marks ctx as a send to someone waiting in a conversation (a reply
+// in a report, a tracking code): the limiter serves it ahead of bulk
+// messages such as a burst of reminders.
+func Urgent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, urgentKey{}, true)
+}
+
+func urgent(ctx context.Context) bool {
+	v, _ := ctx.Value(urgentKey{}).(bool)
+	return v
+}

@@ -23,13 +23,20 @@ import (
 // (as telegramLimiter.reserve does). It returns {1, wait µs} with a slot,
 // {0, wait µs} without.
 //
+// A bulk message takes no slot further off than ARGV[4] (bulkLead; 0 for
+// an urgent one), as telegramLimiter.reserve.
+//
 // KEYS[1] global, KEYS[2] chat; ARGV[1] global interval µs, ARGV[2] chat
-// interval µs, ARGV[3] key lifetime ms.
+// interval µs, ARGV[3] key lifetime ms, ARGV[4] the longest lead µs.
 var sharedTelegramScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local chat = tonumber(redis.call('GET', KEYS[2]) or '0')
+local lead = tonumber(ARGV[4])
+if lead > 0 and at - now > lead then
+  return {0, string.format('%.0f', at - now - lead)}
+end
 if chat > at then
   return {0, string.format('%.0f', chat - now)}
 end
@@ -77,12 +84,19 @@ func newSharedTelegramLimiter(rdb redis.UniversalClient, prefix string, globalPe
 // reserve asks Redis for chatID's next slot: ok with the wait until it,
 // or not ok with the wait before asking again.
 func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait time.Duration, ok bool, err error) {
+	return l.reserveLead(ctx, chatID, 0)
+}
+
+// reserveLead is reserve taking no slot further off than lead (a bulk
+// message; 0 for any), as telegramLimiter.reserveLead.
+func (l *sharedTelegramLimiter) reserveLead(ctx context.Context, chatID int64, lead time.Duration) (wait time.Duration, ok bool, err error) {
 	interval := l.chat
 	if chatID < 0 { // groups, supergroups and channels have negative ids
 		interval = l.group
 	}
 	keys := []string{l.prefix + "telegram:global", l.prefix + "telegram:chat:" + strconv.FormatInt(chatID, 10)}
-	res, err := sharedTelegramScript.Run(ctx, l.rdb, keys, ceilMicros(l.global), ceilMicros(interval), sharedKeyLife.Milliseconds()).Slice()
+	res, err := sharedTelegramScript.Run(ctx, l.rdb, keys, ceilMicros(l.global), ceilMicros(interval), sharedKeyLife.Milliseconds(),
+		ceilMicros(lead)).Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("shared telegram limit: %w", err)
 	}
@@ -97,8 +111,12 @@ func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait
 }
 
 func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64) error {
+	lead := bulkLead
+	if urgent(ctx) {
+		lead = 0
+	}
 	for {
-		d, ok, err := l.reserve(ctx, chatID)
+		d, ok, err := l.reserveLead(ctx, chatID, lead)
 		if err != nil {
 			return err
 		}

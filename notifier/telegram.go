@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -107,29 +108,77 @@ func (t *Telegram) Wait(ctx context.Context, addr duban.Address) error {
 }
 
 // Send sends msg to addr's chat and returns "chat_id:message_id"; it waits
-// for the chat's slot unless ctx holds one (Reserved).
+// for the chat's slot unless ctx holds one (Reserved). A message with Edit
+// replaces the buttons of the message it names (editMessageReplyMarkup); a
+// message with Markup carries it as its reply_markup instead of Buttons.
 func (t *Telegram) Send(ctx context.Context, addr duban.Address, msg duban.Message) (string, error) {
 	if !t.Reachable(addr) {
 		return "", unreachable(duban.ChannelTelegram)
 	}
-	keyboard, err := telegramKeyboard(msg.Buttons)
-	if err != nil {
-		return "", err
-	}
-	cfg := tgbotapi.NewMessage(addr.TelegramChatID, truncateUTF16(msg.Text, telegramMaxText))
-	if keyboard != nil {
-		cfg.ReplyMarkup = *keyboard
+	var cfg tgbotapi.Chattable
+	switch {
+	case msg.Edit != "":
+		chat, id, err := parseMessageID(msg.Edit)
+		if err != nil {
+			return "", &PermanentError{Channel: duban.ChannelTelegram, Err: err}
+		}
+		var kb tgbotapi.InlineKeyboardMarkup
+		if len(msg.Markup) > 0 {
+			if err := json.Unmarshal(msg.Markup, &kb); err != nil {
+				return "", &PermanentError{Channel: duban.ChannelTelegram, Err: fmt.Errorf("telegram: edit markup: %w", err)}
+			}
+		}
+		edit := tgbotapi.NewEditMessageReplyMarkup(chat, id, kb)
+		if kb.InlineKeyboard == nil {
+			edit.ReplyMarkup = nil // no buttons: the keyboard is removed
+		}
+		cfg = edit
+	default:
+		m := tgbotapi.NewMessage(addr.TelegramChatID, truncateUTF16(msg.Text, telegramMaxText))
+		if len(msg.Markup) > 0 {
+			m.ReplyMarkup = msg.Markup
+		} else {
+			keyboard, err := telegramKeyboard(msg.Buttons)
+			if err != nil {
+				return "", err
+			}
+			if keyboard != nil {
+				m.ReplyMarkup = *keyboard
+			}
+		}
+		cfg = m
 	}
 	if !reserved(ctx) {
 		if err := t.Wait(ctx, addr); err != nil {
 			return "", err
 		}
 	}
+	if msg.Edit != "" {
+		if _, err := t.api.Request(cfg); err != nil {
+			var te *tgbotapi.Error
+			if errors.As(err, &te) && strings.Contains(te.Message, "message is not modified") {
+				return msg.Edit, nil
+			}
+			return "", t.classify("edit message", err)
+		}
+		return msg.Edit, nil
+	}
 	sent, err := t.api.Send(cfg)
 	if err != nil {
 		return "", t.classify("send message", err)
 	}
 	return strconv.FormatInt(addr.TelegramChatID, 10) + ":" + strconv.Itoa(sent.MessageID), nil
+}
+
+// parseMessageID reads "chat_id:message_id", as Send returns it.
+func parseMessageID(s string) (int64, int, error) {
+	c, m, ok := strings.Cut(s, ":")
+	chat, err1 := strconv.ParseInt(c, 10, 64)
+	id, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("telegram: message id %q is not chat:message", s)
+	}
+	return chat, id, nil
 }
 
 // Edit replaces the text and buttons of a message sent earlier
