@@ -82,6 +82,14 @@ func NewOutbox(store *storage.Store, queue *Queue, senders notifier.Senders, cfg
 		sender: cfg.Sender, immediate: cfg.Immediate}
 }
 
+// With returns the outbox on another store (a store opened again after
+// the database came back), the same in all else.
+func (o *Outbox) With(s *storage.Store) *Outbox {
+	c := *o
+	c.store = s
+	return &c
+}
+
 // SenderID names this process in the rows it marks sending.
 func (o *Outbox) SenderID() string { return o.sender }
 
@@ -179,7 +187,7 @@ func (o *Outbox) HandleDelivery(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == 0 {
 		return fmt.Errorf("jobs: delivery payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	return o.Deliver(ctx, p.DeliveryID)
+	return o.deliverAll(ctx, append([]int64{p.DeliveryID}, p.Then...))
 }
 
 // Deliver sends the delivery with id; see HandleDelivery.

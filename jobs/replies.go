@@ -46,25 +46,41 @@ func addressed(key string, ch duban.Channel, to duban.Address, msg duban.Message
 	return &duban.Delivery{DedupeKey: key, Channel: ch, Kind: msg.Kind, Ref: msg.Ref, Payload: string(payload)}, nil
 }
 
-// EnqueueReplies hands planned replies to the workers once their rows are
-// committed, on the conversation queue, which workers serve before any
-// other (NewServer). A failure is logged: reconcile re-enqueues queued
-// rows. With OutboxConfig.Immediate they are sent at once instead.
+// EnqueueReplies hands the planned replies to one update to the workers
+// once their rows are committed: one task sending them in order, on the
+// conversation queue, which workers serve before any other (NewServer). A
+// failure is logged: reconcile re-enqueues queued rows. With
+// OutboxConfig.Immediate they are sent at once instead.
 func (o *Outbox) EnqueueReplies(ctx context.Context, ds ...*duban.Delivery) {
+	var ids []int64
 	for _, d := range ds {
-		if d == nil || d.Status != duban.DeliveryQueued {
-			continue
-		}
-		if o.immediate {
-			if err := o.Deliver(ctx, d.ID); err != nil {
-				o.log.Warn("reply not sent; queued for a retry", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
-			}
-			continue
-		}
-		if err := o.queue.EnqueueDelivery(ctx, *d); err != nil {
-			o.log.Warn("enqueue reply; reconcile will retry", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+		if d != nil && d.Status == duban.DeliveryQueued {
+			ids = append(ids, d.ID)
 		}
 	}
+	if len(ids) == 0 {
+		return
+	}
+	if o.immediate {
+		if err := o.deliverAll(ctx, ids); err != nil {
+			o.log.Warn("reply not sent; queued for a retry", slog.Any("error", err))
+		}
+		return
+	}
+	if err := o.queue.enqueue(ctx, NewReplySendTask(duban.Delivery{ID: ids[0]}, ids[1:]...)); err != nil {
+		o.log.Warn("enqueue reply; reconcile will retry", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
+	}
+}
+
+// deliverAll sends the deliveries ids in order, stopping at the first
+// error: a retry starts again from the first, and those sent are skipped.
+func (o *Outbox) deliverAll(ctx context.Context, ids []int64) error {
+	for _, id := range ids {
+		if err := o.Deliver(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deliverToAddress sends a delivery addressed in its message (a reply, a

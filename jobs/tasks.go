@@ -40,9 +40,11 @@ type ReminderPayload struct {
 	Due        int64 `json:"due"` // unix seconds
 }
 
-// DeliveryPayload names a delivery row.
+// DeliveryPayload names a delivery row, and for the replies to one update
+// the rows sent after it, in order.
 type DeliveryPayload struct {
-	DeliveryID int64 `json:"delivery_id"`
+	DeliveryID int64   `json:"delivery_id"`
+	Then       []int64 `json:"then,omitempty"`
 }
 
 // ComplaintPayload names a complaint.
@@ -98,10 +100,11 @@ func ReplyTaskID(d duban.Delivery) string {
 	return fmt.Sprintf("reply:%d:%d", d.ID, d.Resends)
 }
 
-// NewReplySendTask makes the task that sends one conversation reply, on
-// the conversation queue that workers serve first.
-func NewReplySendTask(d duban.Delivery) *asynq.Task {
-	b, _ := json.Marshal(DeliveryPayload{DeliveryID: d.ID})
+// NewReplySendTask makes the task that sends one conversation reply, and
+// then the replies then (to the same update, in order), on the
+// conversation queue that workers serve first.
+func NewReplySendTask(d duban.Delivery, then ...int64) *asynq.Task {
+	b, _ := json.Marshal(DeliveryPayload{DeliveryID: d.ID, Then: then})
 	return asynq.NewTask(TypeReplySend, b, asynq.TaskID(ReplyTaskID(d)), asynq.Retention(Retention),
 		asynq.MaxRetry(MaxDeliveryAttempts), asynq.Timeout(time.Minute), asynq.Queue(QueueConversation))
 }

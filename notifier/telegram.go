@@ -13,6 +13,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/redact"
@@ -51,6 +52,7 @@ type TelegramOption func(*telegramConfig)
 
 type telegramConfig struct {
 	globalPerSecond float64
+	chatInterval    time.Duration
 	now             func() time.Time
 	rdb             redis.UniversalClient
 	prefix          string
@@ -70,14 +72,25 @@ func WithGlobalRate(perSecond float64) TelegramOption {
 	return func(c *telegramConfig) { c.globalPerSecond = perSecond }
 }
 
+// WithChatInterval sets the least time between two messages to one chat,
+// 1.1 s by default (Telegram's one a second, with a margin); 0 lifts it.
+// For tests of conversations only, which would otherwise wait a second
+// between the replies to each step.
+func WithChatInterval(d time.Duration) TelegramOption {
+	return func(c *telegramConfig) { c.chatInterval = d }
+}
+
 // NewTelegram returns a sender using api. token is the bot token, masked
 // from every error the sender returns.
 func NewTelegram(api *tgbotapi.BotAPI, token string, opts ...TelegramOption) *Telegram {
-	cfg := telegramConfig{globalPerSecond: telegramGlobalPerSecond, now: time.Now}
+	cfg := telegramConfig{globalPerSecond: telegramGlobalPerSecond, chatInterval: telegramChatInterval, now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	t := &Telegram{api: api, token: token, limiter: newTelegramLimiter(cfg.globalPerSecond, cfg.now)}
+	if cfg.chatInterval != telegramChatInterval {
+		t.limiter.chats = NewKeyedLimiter(rate.Every(cfg.chatInterval), 1)
+	}
 	if cfg.rdb != nil {
 		t.shared = newSharedTelegramLimiter(cfg.rdb, cfg.prefix, cfg.globalPerSecond)
 	}
