@@ -65,15 +65,15 @@ type Env struct {
 	// Senders are the outbox's channels: the console for what is planned
 	// for people; a test adds the platform it talks to, for the bot's
 	// replies, which the outbox sends at once (OutboxConfig.Immediate).
-	Senders notifier.Senders
-	Agency     *duban.Agency
-	Head       *duban.Person
-	Other      *duban.Person
-	Staff      *duban.Person
-	Sup        *duban.Person
-	OtherHead  *duban.Person
-	Hearing    *duban.Hearing
-	HA         int64 // the hearing's one agency
+	Senders   notifier.Senders
+	Agency    *duban.Agency
+	Head      *duban.Person
+	Other     *duban.Person
+	Staff     *duban.Person
+	Sup       *duban.Person
+	OtherHead *duban.Person
+	Hearing   *duban.Hearing
+	HA        int64 // the hearing's one agency
 }
 
 // New is the Env of one test.
