@@ -34,12 +34,11 @@ const (
 	// "1 message per second per channel", with the same 10% margin.
 	slackChannelInterval = time.Second * 11 / 10
 
-	// bulkLead is how far ahead of time a bulk message may take a slot of
-	// the overall limit: three slots at 29.5/s. An urgent message (Urgent)
-	// takes the next free slot whatever its lead, so during a burst it
-	// waits behind at most these few bulk messages rather than behind every
-	// worker's reservation.
-	bulkLead = 3 * time.Second / telegramGlobalLimit
+	// bulkAhead is how many bulk messages may hold a reserved slot of the
+	// overall limit at once (see bulkGate): an urgent message (Urgent)
+	// reserves without the gate, so during a burst it waits behind at most
+	// these few rather than behind every worker's reservation.
+	bulkAhead = 3
 
 	// limiterIdle is how long a key of a KeyedLimiter goes unused before
 	// it is forgotten.
@@ -203,13 +202,6 @@ type slot struct {
 // with the time to wait for it; or, when the chat is not ready, ok=false
 // and the time to wait before asking again.
 func (l *telegramLimiter) reserve(chatID int64) (s slot, wait time.Duration, ok bool) {
-	return l.reserveLead(chatID, 0)
-}
-
-// reserveLead is reserve for a message that takes no slot further off than
-// maxLead (a bulk message; 0 for any): a later slot is not taken, and the
-// caller asks again when it is within maxLead.
-func (l *telegramLimiter) reserveLead(chatID int64, maxLead time.Duration) (s slot, wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -221,10 +213,6 @@ func (l *telegramLimiter) reserveLead(chatID int64, maxLead time.Duration) (s sl
 
 	g := l.global.ReserveN(now, 1)
 	at := now.Add(g.DelayFrom(now))
-	if lead := at.Sub(now); maxLead > 0 && lead > maxLead {
-		g.CancelAt(now) // the latest reservation: given back whole
-		return slot{}, lead - maxLead, false
-	}
 	if ready := keyed.ReadyAt(key, at); ready.After(at) {
 		g.CancelAt(now)
 		return slot{}, ready.Sub(now), false
@@ -241,21 +229,45 @@ func (l *telegramLimiter) cancel(s slot) {
 	s.keyed.CancelAt(s.key, s.chat, s.at)
 }
 
-// wait blocks until a slot for a message to chatID comes, or ctx ends.
-func (l *telegramLimiter) wait(ctx context.Context, chatID int64) error {
-	maxLead := bulkLead
-	if urgent(ctx) {
-		maxLead = 0
+// bulkGate admits bulkAhead bulk messages at a time to reserve a slot; an
+// urgent message passes without it. A bulk message holds its place from
+// its reservation to its slot, and gives it up while it waits for its
+// chat, so that a busy chat does not hold the others back.
+type bulkGate chan struct{}
+
+func newBulkGate() bulkGate { return make(bulkGate, bulkAhead) }
+
+// enter takes a place, unless ctx is urgent (then leave is a no-op too).
+func (g bulkGate) enter(ctx context.Context) (leave func(), err error) {
+	if g == nil || urgent(ctx) {
+		return func() {}, nil
 	}
+	select {
+	case g <- struct{}{}:
+		return func() { <-g }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// wait blocks until a slot for a message to chatID comes, or ctx ends.
+func (l *telegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate) error {
 	for {
-		s, d, ok := l.reserveLead(chatID, maxLead)
+		leave, err := gate.enter(ctx)
+		if err != nil {
+			return err
+		}
+		s, d, ok := l.reserve(chatID)
 		if !ok {
+			leave()
 			if err := sleep(ctx, d); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := sleep(ctx, d); err != nil {
+		err = sleep(ctx, d)
+		leave()
+		if err != nil {
 			l.cancel(s)
 			return err
 		}

@@ -23,20 +23,13 @@ import (
 // (as telegramLimiter.reserve does). It returns {1, wait µs} with a slot,
 // {0, wait µs} without.
 //
-// A bulk message takes no slot further off than ARGV[4] (bulkLead; 0 for
-// an urgent one), as telegramLimiter.reserve.
-//
 // KEYS[1] global, KEYS[2] chat; ARGV[1] global interval µs, ARGV[2] chat
-// interval µs, ARGV[3] key lifetime ms, ARGV[4] the longest lead µs.
+// interval µs, ARGV[3] key lifetime ms.
 var sharedTelegramScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local chat = tonumber(redis.call('GET', KEYS[2]) or '0')
-local lead = tonumber(ARGV[4])
-if lead > 0 and at - now > lead then
-  return {0, string.format('%.0f', at - now - lead)}
-end
 if chat > at then
   return {0, string.format('%.0f', chat - now)}
 end
@@ -84,19 +77,12 @@ func newSharedTelegramLimiter(rdb redis.UniversalClient, prefix string, globalPe
 // reserve asks Redis for chatID's next slot: ok with the wait until it,
 // or not ok with the wait before asking again.
 func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait time.Duration, ok bool, err error) {
-	return l.reserveLead(ctx, chatID, 0)
-}
-
-// reserveLead is reserve taking no slot further off than lead (a bulk
-// message; 0 for any), as telegramLimiter.reserveLead.
-func (l *sharedTelegramLimiter) reserveLead(ctx context.Context, chatID int64, lead time.Duration) (wait time.Duration, ok bool, err error) {
 	interval := l.chat
 	if chatID < 0 { // groups, supergroups and channels have negative ids
 		interval = l.group
 	}
 	keys := []string{l.prefix + "telegram:global", l.prefix + "telegram:chat:" + strconv.FormatInt(chatID, 10)}
-	res, err := sharedTelegramScript.Run(ctx, l.rdb, keys, ceilMicros(l.global), ceilMicros(interval), sharedKeyLife.Milliseconds(),
-		ceilMicros(lead)).Slice()
+	res, err := sharedTelegramScript.Run(ctx, l.rdb, keys, ceilMicros(l.global), ceilMicros(interval), sharedKeyLife.Milliseconds()).Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("shared telegram limit: %w", err)
 	}
@@ -110,17 +96,23 @@ func (l *sharedTelegramLimiter) reserveLead(ctx context.Context, chatID int64, l
 	return time.Duration(us) * time.Microsecond, fmt.Sprint(res[0]) == "1", nil
 }
 
-func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64) error {
-	lead := bulkLead
-	if urgent(ctx) {
-		lead = 0
-	}
+// wait blocks until a slot for a message to chatID comes, or ctx ends;
+// bulk messages take their slots through gate (see bulkGate), which holds
+// this process's bulk reservations to a few ahead.
+func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate) error {
 	for {
-		d, ok, err := l.reserveLead(ctx, chatID, lead)
+		leave, err := gate.enter(ctx)
 		if err != nil {
 			return err
 		}
-		if err := l.sleepFor(ctx, d); err != nil {
+		d, ok, err := l.reserve(ctx, chatID)
+		if err != nil {
+			leave()
+			return err
+		}
+		err = l.sleepFor(ctx, d)
+		leave()
+		if err != nil {
 			return err // a slot taken and not used is lost: never early, at worst a little late
 		}
 		if ok {

@@ -45,6 +45,7 @@ type Telegram struct {
 	token   string
 	limiter *telegramLimiter
 	shared  *sharedTelegramLimiter // when set, instead of limiter
+	gate    bulkGate               // bulk messages' places ahead (Urgent skips it)
 }
 
 // TelegramOption configures a Telegram sender.
@@ -87,7 +88,7 @@ func NewTelegram(api *tgbotapi.BotAPI, token string, opts ...TelegramOption) *Te
 	for _, o := range opts {
 		o(&cfg)
 	}
-	t := &Telegram{api: api, token: token, limiter: newTelegramLimiter(cfg.globalPerSecond, cfg.now)}
+	t := &Telegram{api: api, token: token, limiter: newTelegramLimiter(cfg.globalPerSecond, cfg.now), gate: newBulkGate()}
 	if cfg.chatInterval != telegramChatInterval {
 		t.limiter.chats = NewKeyedLimiter(rate.Every(cfg.chatInterval), 1)
 	}
@@ -100,9 +101,9 @@ func NewTelegram(api *tgbotapi.BotAPI, token string, opts ...TelegramOption) *Te
 // wait blocks until a slot for a message to chatID comes, or ctx ends.
 func (t *Telegram) wait(ctx context.Context, chatID int64) error {
 	if t.shared != nil {
-		return t.shared.wait(ctx, chatID)
+		return t.shared.wait(ctx, chatID, t.gate)
 	}
-	return t.limiter.wait(ctx, chatID)
+	return t.limiter.wait(ctx, chatID, t.gate)
 }
 
 // Channel returns duban.ChannelTelegram.
