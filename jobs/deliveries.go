@@ -278,6 +278,9 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 	if d.Kind == duban.MsgReply {
 		ctx = notifier.Urgent(ctx) // someone is waiting in a conversation
 	}
+	if msg.Edit != "" {
+		ctx = notifier.Editing(ctx)
+	}
 	// Wait for the provider's slot before the write-ahead mark, so that a
 	// row is sending only for the length of the call itself.
 	if w, ok := sender.(notifier.Waiter); ok {

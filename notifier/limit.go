@@ -172,6 +172,7 @@ type telegramLimiter struct {
 	global *rate.Limiter
 	chats  *KeyedLimiter
 	groups *KeyedLimiter
+	edits  *KeyedLimiter // no limit per chat: global slots only (perChat)
 }
 
 // newTelegramLimiter returns the limiter; globalPerSecond <= 0 lifts the
@@ -186,6 +187,7 @@ func newTelegramLimiter(globalPerSecond float64, now func() time.Time) *telegram
 		global: rate.NewLimiter(limit, 1),
 		chats:  NewKeyedLimiter(rate.Every(telegramChatInterval), 1),
 		groups: NewKeyedLimiter(rate.Every(telegramGroupInterval), 1),
+		edits:  NewKeyedLimiter(rate.Inf, 1),
 	}
 }
 
@@ -202,11 +204,20 @@ type slot struct {
 // with the time to wait for it; or, when the chat is not ready, ok=false
 // and the time to wait before asking again.
 func (l *telegramLimiter) reserve(chatID int64) (s slot, wait time.Duration, ok bool) {
+	return l.reserveFor(chatID, false)
+}
+
+// reserveFor is reserve, without the chat's limit when edit is set (see
+// perChat).
+func (l *telegramLimiter) reserveFor(chatID int64, edit bool) (s slot, wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	keyed := l.chats
-	if chatID < 0 { // groups, supergroups and channels have negative ids
+	switch {
+	case edit:
+		keyed = l.edits
+	case chatID < 0: // groups, supergroups and channels have negative ids
 		keyed = l.groups
 	}
 	key := strconv.FormatInt(chatID, 10)
@@ -228,6 +239,14 @@ func (l *telegramLimiter) cancel(s slot) {
 	s.global.CancelAt(l.now())
 	s.keyed.CancelAt(s.key, s.chat, s.at)
 }
+
+// perChat reports whether a message keeps its chat's one message a second.
+// Edits (Editing) do not: the limit counts messages sent. Conversation
+// replies (Urgent) do not either: Telegram allows a chat short bursts
+// (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this),
+// a conversation makes one or two replies per step of a person who types,
+// and held a second each its replies would fall behind the person.
+func perChat(ctx context.Context) bool { return !editing(ctx) && !urgent(ctx) }
 
 // bulkGate admits bulkAhead bulk messages at a time to reserve a slot; an
 // urgent message passes without it. A bulk message holds its place from
@@ -257,7 +276,7 @@ func (l *telegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate)
 		if err != nil {
 			return err
 		}
-		s, d, ok := l.reserve(chatID)
+		s, d, ok := l.reserveFor(chatID, !perChat(ctx))
 		if !ok {
 			leave()
 			if err := sleep(ctx, d); err != nil {

@@ -82,6 +82,9 @@ func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait
 		interval = l.group
 	}
 	keys := []string{l.prefix + "telegram:global", l.prefix + "telegram:chat:" + strconv.FormatInt(chatID, 10)}
+	if !perChat(ctx) { // edits and conversation replies: no limit per chat
+		keys[1], interval = l.prefix+"telegram:edit:"+strconv.FormatInt(chatID, 10), 0
+	}
 	res, err := sharedTelegramScript.Run(ctx, l.rdb, keys, ceilMicros(l.global), ceilMicros(interval), sharedKeyLife.Milliseconds()).Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("shared telegram limit: %w", err)
