@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -492,3 +493,32 @@ func TestReconcile_RebuildsTasksAfterRedisIsFlushed(t *testing.T) {
 
 var _ = context.Background
 var _ = asynq.SkipRetry
+
+// TestDeliver_LostAnswerIsSentAgainAsAPossibleRepeat: a call whose request
+// left but whose answer never came may have reached the provider; the
+// retry says it may repeat an earlier message, and is counted.
+func TestDeliver_LostAnswerIsSentAgainAsAPossibleRepeat(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	h.register("N-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	ds, _ := h.store.QueuedDeliveries(h.ctx, 10)
+	h.rec.fail = func(duban.Channel, duban.Address) error {
+		return fmt.Errorf("telegram: send message: %w", notifier.ErrInDoubt)
+	}
+	if err := h.outbox.Deliver(h.ctx, ds[0].ID); !notifier.InDoubt(err) {
+		t.Fatalf("Deliver = %v, want the error in doubt for asynq to retry", err)
+	}
+	h.rec.fail = nil
+	got, _ := h.store.DeliveryByID(h.ctx, ds[0].ID)
+	if got.Status != duban.DeliveryQueued || !got.PossibleRepeat {
+		t.Fatalf("after a lost answer: %s, possible_repeat %v; want queued, true", got.Status, got.PossibleRepeat)
+	}
+	h.drain()
+	sent := h.rec.all()
+	repeat := i18n.MustNew().T(duban.LocaleZH, "delivery.possible_repeat", nil)
+	if len(sent) != 1 || !strings.HasPrefix(sent[0].Msg.Text, repeat+"\n") {
+		t.Fatalf("sent %+v, want the notice once, starting with %q", sent, repeat)
+	}
+	if n := testutil.ToFloat64(h.metrics.Repeats.WithLabelValues("connection")); n != 1 {
+		t.Errorf("possible repeats counted: %v, want 1", n)
+	}
+}
