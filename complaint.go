@@ -373,10 +373,10 @@ type Complaint struct {
 	// CloseWorkingDays and ClosedOnTime are set when the complaint closes:
 	// the working days from its latest assignment to closing, and whether
 	// it closed within the limit in force then (extensions included).
-	CloseWorkingDays *int  `db:"close_working_days" json:"close_working_days,omitempty"`
-	ClosedOnTime     *bool `db:"closed_on_time" json:"closed_on_time,omitempty"`
-	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt  time.Time  `db:"updated_at" json:"updated_at"`
+	CloseWorkingDays *int      `db:"close_working_days" json:"close_working_days,omitempty"`
+	ClosedOnTime     *bool     `db:"closed_on_time" json:"closed_on_time,omitempty"`
+	CreatedAt        time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt        time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // Redacted returns a copy of c without the reporter's identity, as the

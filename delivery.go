@@ -1,6 +1,9 @@
 package duban
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Channel is a way to reach a person.
 type Channel string
@@ -47,6 +50,10 @@ const (
 	MsgFollowup        MessageKind = "followup"         // 回访, to the reporter
 	MsgCallback        MessageKind = "callback"         // a call-back task, to office staff
 	MsgLowRating       MessageKind = "low_rating"       // to supervisors
+
+	// MsgReply is a bot's answer in a conversation (a step of a report,
+	// the tracking code, /status): sent ahead of bulk messages.
+	MsgReply MessageKind = "reply"
 )
 
 // Button is one answer a recipient can tap. Data is what comes back
@@ -72,6 +79,14 @@ type Message struct {
 	// about (notice, reminder, reschedule, cancel): e-mail attaches the
 	// hearing as an .ics event and signs answer links for it.
 	HearingAgencyID int64 `json:"hearing_agency_id,omitempty"`
+	// Markup, when set, is the message's reply markup in the provider's
+	// own JSON, for conversation replies that need more than buttons (a
+	// Telegram reply keyboard, or its removal); it replaces Buttons.
+	Markup json.RawMessage `json:"markup,omitempty"`
+	// Edit, when set, names a message sent earlier (a provider message id,
+	// as Delivery.ProviderMessageID reads) that this one replaces: its
+	// buttons on Telegram, its whole content on Slack (chat.update).
+	Edit string `json:"edit,omitempty"`
 }
 
 // Address is where a message goes on one channel.
@@ -110,4 +125,12 @@ type Delivery struct {
 	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
 	SentAt      *time.Time `db:"sent_at" json:"sent_at,omitempty"`
+	// Sender names the process that marked the delivery sending; its
+	// lease says whether it is alive (storage.TakeOverSending).
+	Sender string `db:"sender" json:"-"`
+	// PossibleRepeat is set on a delivery sent again after its sender
+	// crashed mid-call, or after a connection dropped once the request had
+	// left: the recipient may have had it already, and the message starts
+	// with a line saying so.
+	PossibleRepeat bool `db:"possible_repeat" json:"possible_repeat,omitempty"`
 }

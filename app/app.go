@@ -120,7 +120,8 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Outbox = jobs.NewOutbox(a.Store, a.Queue, senders, jobs.OutboxConfig{Clock: a.Clock, Log: a.Log.With("component", "outbox"), Metrics: metrics})
+	a.Outbox = jobs.NewOutbox(a.Store, a.Queue, senders, jobs.OutboxConfig{Clock: a.Clock, Log: a.Log.With("component", "outbox"),
+		Metrics: metrics, T: bundle})
 	var supervision jobs.SupervisionPoster
 	if sl, ok := senders[duban.ChannelSlack].(*notifier.Slack); ok {
 		supervision = sl
@@ -202,7 +203,9 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("app: telegram: %w", redact.Error(err, a.tgToken))
 		}
-		api.Client = &http.Client{Timeout: 60 * time.Second}
+		// TrackWrites tells a request lost after it left (a possible
+		// repeat) from one that never reached Telegram.
+		api.Client = &http.Client{Timeout: 60 * time.Second, Transport: notifier.TrackWrites(nil)}
 		var topts []notifier.TelegramOption
 		if opts.TelegramGlobalRate > 0 {
 			topts = append(topts, notifier.WithGlobalRate(opts.TelegramGlobalRate))
@@ -216,7 +219,7 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 	}
 	if cfg.SlackEnabled() {
 		sc = slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAPIURL(cfg.SlackAPIURL),
-			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}))
+			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: notifier.TrackWrites(nil)}))
 		sopts := []notifier.SlackOption{notifier.WithSlackSecrets(cfg.SlackBotToken.Reveal())}
 		if a.mini == nil {
 			sopts = append(sopts, notifier.WithSlackSharedLimits(a.rdb, limitPrefix(cfg.SlackBotToken.Reveal())))

@@ -37,6 +37,20 @@ func (a *App) Run(ctx context.Context) error {
 		a.Log.Info("start-up reconcile", slog.Int("reminders", st.Reminders), slog.Int("deliveries", st.Deliveries), slog.Int("uncertain", st.Uncertain))
 	}
 
+	// The sender lease is held before any row can be marked sending, and
+	// kept (with the take-over of rows of senders that are gone) until the
+	// workers have drained.
+	if err := a.Outbox.RenewLease(ctx); err != nil {
+		a.Log.Warn("sender lease", slog.Any("error", err))
+	}
+	leaseCtx, stopLease := context.WithCancel(context.WithoutCancel(ctx))
+	leaseDone := make(chan struct{})
+	go func() {
+		defer close(leaseDone)
+		a.Outbox.KeepLease(leaseCtx)
+	}()
+	defer func() { stopLease(); <-leaseDone }()
+
 	srv := jobs.NewServer(a.redisOpt, jobs.ServerConfig{Concurrency: a.Cfg.Concurrency, ShutdownTimeout: a.Cfg.ShutdownTimeout}, a.Log)
 	if err := srv.Start(jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler, a.Complaints, a.housekeeping...)); err != nil {
 		ln.Close()

@@ -18,20 +18,33 @@ var ErrUndo = errors.New("bot: undo the update's effects")
 // gets no second reply. An ErrUndo from fn rolls fn's effects back and
 // records the id alone, in a transaction of its own.
 func Once(ctx context.Context, store *storage.Store, source, id string, fn func(tx *storage.Store) error) (bool, error) {
+	return OnceThen(ctx, store, source, id, fn, nil)
+}
+
+// OnceThen is Once with then run in whichever transaction records the
+// update: fn's, or the undo's after an ErrUndo. The replies that answer
+// the update are planned there, so that they are committed with it
+// whatever fn did.
+func OnceThen(ctx context.Context, store *storage.Store, source, id string, fn, then func(tx *storage.Store) error) (bool, error) {
 	fresh := false
-	err := store.InTx(ctx, func(tx *storage.Store) error {
+	record := func(tx *storage.Store, fn func(tx *storage.Store) error) error {
 		var err error
 		if fresh, err = tx.MarkProcessed(ctx, source, id); err != nil || !fresh {
 			return err
 		}
-		return fn(tx)
-	})
+		if fn != nil {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
+		if then != nil {
+			return then(tx)
+		}
+		return nil
+	}
+	err := store.InTx(ctx, func(tx *storage.Store) error { return record(tx, fn) })
 	if errors.Is(err, ErrUndo) {
-		err = store.InTx(ctx, func(tx *storage.Store) error {
-			var err error
-			fresh, err = tx.MarkProcessed(ctx, source, id)
-			return err
-		})
+		err = store.InTx(ctx, func(tx *storage.Store) error { return record(tx, nil) })
 	}
 	return fresh, err
 }

@@ -59,6 +59,7 @@ var fields = map[string]map[string]any{
 	"bot.bound":                     {"Name": "王五"},
 	"bot.bind.invalid":              {},
 	"person.rebind":                 {"Name": "王五", "Channel": "Telegram"},
+	"delivery.possible_repeat":      {},
 	"bot.answer.confirmed":          {},
 	"bot.answer.delegate_prompt":    {},
 	"bot.answer.delegated":          {"Delegate": "李明", "Reason": "参加市政府常务会议"},

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -51,12 +52,24 @@ func (cs *Complaints) HandleSync(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	cs.log.Debug("supervision sync", slog.Int64("complaint_id", c.ID), slog.String("ts", c.SlackTS), slog.String("task", t.ResultWriter().TaskID()))
+	// Posts and updates take the delivery log's road (Outbox.Post): a
+	// retried task posts once, and a crash mid-call is sent again as a
+	// possible repeat by whoever is alive.
+	channel := duban.Address{Name: "supervision", SlackUserID: cs.channel}
 	switch c.SlackTS {
 	case storage.PostingMarker:
-		return &NotDueError{Wait: 2 * time.Second} // another task is posting it
+		// Another task is posting it, or a crash left the marker: the
+		// post's own row says which.
+		ts, err := cs.outbox.Post(ctx, supervisionPostKey(c.ID), duban.ChannelSlack, channel, msg)
+		if err != nil {
+			return err
+		}
+		return cs.recordPost(ctx, c, ts)
 	case "":
 	default:
-		return cs.supervision.Update(ctx, c.SlackChannel, c.SlackTS, msg)
+		msg.Edit = c.SlackChannel + ":" + c.SlackTS
+		_, err := cs.outbox.Post(ctx, "csync:"+t.ResultWriter().TaskID(), duban.ChannelSlack, channel, msg)
+		return err
 	}
 	claimed, err := cs.store.ClaimSupervisionPost(ctx, c.ID)
 	if err != nil {
@@ -65,13 +78,27 @@ func (cs *Complaints) HandleSync(ctx context.Context, t *asynq.Task) error {
 	if !claimed {
 		return &NotDueError{Wait: 2 * time.Second}
 	}
-	ts, err := cs.supervision.PostChannel(ctx, cs.channel, msg)
+	ts, err := cs.outbox.Post(ctx, supervisionPostKey(c.ID), duban.ChannelSlack, channel, msg)
 	if err != nil {
+		var nd *NotDueError
+		if errors.As(err, &nd) {
+			return err // the post is someone else's to finish
+		}
 		if rerr := cs.store.SetSupervisionMessage(context.WithoutCancel(ctx), c.ID, "", ""); rerr != nil {
 			return rerr
 		}
 		return err
 	}
+	return cs.recordPost(ctx, c, ts)
+}
+
+// supervisionPostKey is the delivery key of a complaint's one post to the
+// supervision channel.
+func supervisionPostKey(id int64) string { return fmt.Sprintf("csync:%d:post", id) }
+
+// recordPost records where a complaint's supervision message was posted
+// ("channel:ts", as the Slack sender names a message).
+func (cs *Complaints) recordPost(ctx context.Context, c *duban.Complaint, ts string) error {
 	ch, stamp, ok := strings.Cut(ts, ":")
 	if !ok {
 		ch, stamp = cs.channel, ts

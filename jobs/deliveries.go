@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/i18n"
 	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/storage"
 )
@@ -32,6 +33,13 @@ type Outbox struct {
 	clock   duban.Clock
 	log     *slog.Logger
 	metrics *Metrics
+	t       *i18n.Bundle
+	// sender names this process in the rows it marks sending; its lease
+	// (KeepLease) tells other replicas it is alive.
+	sender string
+	// immediate sends conversation replies in place rather than through
+	// their tasks (tests of the bots).
+	immediate bool
 
 	// unreachable hears when a head's message failed on every channel, so
 	// supervisors are told at once. It is an event rather than a
@@ -48,6 +56,14 @@ type OutboxConfig struct {
 	Clock   duban.Clock     // default the wall clock
 	Log     *slog.Logger    // default discards
 	Metrics *Metrics        // default unregistered collectors
+	T       *i18n.Bundle    // the line of a possible repeat; default the built-in bundle
+	// Sender names this process in the rows it marks sending; default a
+	// fresh id (host, process and a random part).
+	Sender string
+	// Immediate sends conversation replies at once, in the caller, rather
+	// than through their tasks: for tests of the bots, which run no
+	// workers.
+	Immediate bool
 }
 
 // NewOutbox makes the outbox sending through senders.
@@ -55,9 +71,27 @@ func NewOutbox(store *storage.Store, queue *Queue, senders notifier.Senders, cfg
 	if cfg.Order == nil {
 		cfg.Order = DefaultChannelOrder
 	}
+	if cfg.T == nil {
+		cfg.T = i18n.MustNew()
+	}
+	if cfg.Sender == "" {
+		cfg.Sender = newSenderID()
+	}
 	return &Outbox{store: store, queue: queue, senders: senders, order: cfg.Order,
-		clock: orClock(cfg.Clock), log: orLog(cfg.Log), metrics: orMetrics(cfg.Metrics)}
+		clock: orClock(cfg.Clock), log: orLog(cfg.Log), metrics: orMetrics(cfg.Metrics), t: cfg.T,
+		sender: cfg.Sender, immediate: cfg.Immediate}
 }
+
+// With returns the outbox on another store (a store opened again after
+// the database came back), the same in all else.
+func (o *Outbox) With(s *storage.Store) *Outbox {
+	c := *o
+	c.store = s
+	return &c
+}
+
+// SenderID names this process in the rows it marks sending.
+func (o *Outbox) SenderID() string { return o.sender }
 
 // onUnreachable subscribes f to heads found unreachable; see unreachable.
 func (o *Outbox) onUnreachable(f func(ctx context.Context, d *duban.Delivery) error) {
@@ -123,6 +157,29 @@ func (o *Outbox) Enqueue(ctx context.Context, ds ...*duban.Delivery) {
 	}
 }
 
+// SendNow sends planned deliveries at once, in the caller, after their
+// rows are committed. One that cannot go now is handed to its task: after
+// the provider's retry_after when rate-limited, after the first backoff
+// for another error. Nothing is lost to a failure here: the row stays
+// queued, and reconcile re-enqueues queued rows.
+func (o *Outbox) SendNow(ctx context.Context, ds ...*duban.Delivery) {
+	for _, d := range ds {
+		if d == nil || d.Status != duban.DeliveryQueued {
+			continue
+		}
+		err := o.Deliver(ctx, d.ID)
+		if err == nil {
+			continue
+		}
+		o.log.Info("delivery not sent at once; handed to its task", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := o.queue.enqueue(ectx, NewDeliverySendTask(*d), asynq.ProcessIn(RetryDelay(0, err, nil))); err != nil {
+			o.log.Warn("enqueue delivery; reconcile will retry", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+		}
+		cancel()
+	}
+}
+
 // HandleDelivery sends one delivery: write-ahead sending, call, sent. It
 // returns a rate-limit error for asynq to wait out, a plain error for asynq
 // to retry with backoff, and nil when there is nothing more to do.
@@ -131,7 +188,7 @@ func (o *Outbox) HandleDelivery(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == 0 {
 		return fmt.Errorf("jobs: delivery payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	return o.Deliver(ctx, p.DeliveryID)
+	return o.deliverAll(ctx, append([]int64{p.DeliveryID}, p.Then...))
 }
 
 // Deliver sends the delivery with id; see HandleDelivery.
@@ -144,12 +201,15 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 		return err
 	}
 	if d.Status != duban.DeliveryQueued {
-		// Sent, failed, or left sending by a crash: a sending row is never
-		// resent automatically, since the provider may have the message.
+		// Sent, failed, or being sent: a sending row is sent again only
+		// once its sender is gone (TakeOver), never while it may be alive.
 		return nil
 	}
 	if d.PersonID == 0 && d.ComplaintID != nil {
 		return o.deliverToReporter(ctx, d)
+	}
+	if d.PersonID == 0 {
+		return o.deliverToAddress(ctx, d)
 	}
 	person, err := o.store.PersonByID(ctx, d.PersonID)
 	if err != nil {
@@ -174,7 +234,21 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 	if msg.To != nil {
 		addr = *msg.To
 	}
+	msg = o.repeatLine(d, person.Locale, msg)
 	return o.send(ctx, d, sender, addr, msg, func(ctx context.Context) error { return o.fallback(ctx, d, person, msg) })
+}
+
+// repeatLine starts a possible repeat's text with the line saying so, in
+// locale (zh-CN when unknown). An edit replaces a message and says nothing.
+func (o *Outbox) repeatLine(d *duban.Delivery, locale string, msg duban.Message) duban.Message {
+	if !d.PossibleRepeat || msg.Edit != "" {
+		return msg
+	}
+	if locale == "" {
+		locale = duban.LocaleZH
+	}
+	msg.Text = o.t.T(locale, "delivery.possible_repeat", nil) + "\n" + msg.Text
+	return msg
 }
 
 // deliverToReporter sends a message to a complaint's reporter, who is
@@ -195,12 +269,19 @@ func (o *Outbox) deliverToReporter(ctx context.Context, d *duban.Delivery) error
 		return o.store.DeliveryFailed(ctx, d.ID, "reporter no longer reachable")
 	}
 	addr := duban.Address{Name: "reporter:" + duban.FormatTrackingCode(c.TrackingCode), TelegramChatID: *c.ReporterChatID}
+	msg = o.repeatLine(d, c.ReporterLocale, msg)
 	return o.send(ctx, d, sender, addr, msg, func(context.Context) error { return nil })
 }
 
 // send is the write-ahead send of one claimed delivery: sending before
 // the provider call, sent after it; onFail runs after a permanent failure.
 func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
+	if d.Kind == duban.MsgReply {
+		ctx = notifier.Urgent(ctx) // someone is waiting in a conversation
+	}
+	if msg.Edit != "" {
+		ctx = notifier.Editing(ctx)
+	}
 	// Wait for the provider's slot before the write-ahead mark, so that a
 	// row is sending only for the length of the call itself.
 	if w, ok := sender.(notifier.Waiter); ok {
@@ -209,7 +290,7 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 		}
 		ctx = notifier.Reserved(ctx)
 	}
-	claimed, err := o.store.ClaimDelivery(ctx, d.ID)
+	claimed, err := o.store.ClaimDeliveryAs(ctx, d.ID, o.sender)
 	if err != nil || !claimed {
 		return err
 	}
@@ -221,7 +302,15 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 		// be lost to a shutdown that cancels ctx.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		return o.store.DeliverySent(rctx, d.ID, providerID)
+		if err := o.store.DeliverySent(rctx, d.ID, providerID); err != nil {
+			return err
+		}
+		if d.Kind == duban.MsgReply && d.PersonID == 0 {
+			// A conversation's chat may be an anonymous reporter's: once
+			// the reply is out, the log keeps neither it nor the chat.
+			return o.store.ForgetDelivery(rctx, d.ID)
+		}
+		return nil
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -230,6 +319,17 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 			return err
 		}
 		o.log.Info("provider rate limit; waiting it out", slog.String("channel", string(d.Channel)), slog.Duration("retry_after", after))
+		return sendErr
+	}
+	if notifier.InDoubt(sendErr) {
+		// The request left and no answer came: the provider may have the
+		// message. The next attempt says it may repeat it.
+		if err := o.store.DeliveryInDoubt(rctx, d.ID, sendErr.Error()); err != nil {
+			return err
+		}
+		o.metrics.Repeats.WithLabelValues(repeatConnection).Inc()
+		o.log.Warn("connection lost after the request left; will send again as a possible repeat",
+			slog.Int64("delivery_id", d.ID), slog.String("channel", string(d.Channel)))
 		return sendErr
 	}
 	retried, _ := asynq.GetRetryCount(ctx)

@@ -184,9 +184,12 @@ func (h *harness) drain() {
 	}
 }
 
-// fire runs every pending step due by now, as the reminder tasks would.
+// fire runs every pending step due by now, as the reminder tasks would
+// (which send their messages themselves), after the messages planned
+// before it, whose tasks would have run by then.
 func (h *harness) fire() {
 	h.t.Helper()
+	h.drain()
 	rs, err := h.store.PendingRemindersDueBefore(h.ctx, h.clock.Now().Add(time.Second), 1000)
 	if err != nil {
 		h.t.Fatal(err)

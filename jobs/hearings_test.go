@@ -3,14 +3,17 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/i18n"
 	"github.com/cityhall/duban/internal/testenv"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/notifier"
@@ -367,40 +370,78 @@ func TestDeliver_HeadUnreachableOnEveryChannelIsEscalatedAtOnce(t *testing.T) {
 	}
 }
 
-func TestDeliver_CrashBetweenSendAndRecordIsReportedNotResent(t *testing.T) {
-	// The reconcile pass judges "left sending" by the clock; from any date.
-	testenv.EachClockDate(t, func(t *testing.T, at time.Time) {
-		h := newHarnessAt(t, storagetest.SQLiteURL(t), at)
-		h.rec.fail = func(duban.Channel, duban.Address) error { panic("killed after the provider took the message") }
+// The crash policy changed with issue 9: a delivery left sending by a
+// crash was counted and never resent; now, once its sender's lease has
+// lapsed, it is sent once more, marked as a possible repeat, while a live
+// sender's rows are left alone.
+func TestDeliver_CrashedSendersRowsAreSentOnceMoreAsPossibleRepeats(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		// Leases are judged by the clock; from any date.
+		at := testenv.ClockDates()[0].At
+		h := newHarnessAt(t, url, at)
 		h.register("L-1", at.Add(72*time.Hour))
+		h.register("L-2", at.Add(96*time.Hour))
 		ds, _ := h.store.QueuedDeliveries(h.ctx, 10)
+		if len(ds) != 2 {
+			t.Fatalf("%d notices queued, want 2", len(ds))
+		}
+		crashed := jobs.NewOutbox(h.store, h.queue, h.senders, jobs.OutboxConfig{Clock: h.clock, Log: h.log, Metrics: h.metrics, Sender: "crashed"})
+		live := jobs.NewOutbox(h.store, h.queue, h.senders, jobs.OutboxConfig{Clock: h.clock, Log: h.log, Metrics: h.metrics, Sender: "live"})
+		for _, o := range []*jobs.Outbox{crashed, live, h.outbox} {
+			if err := o.RenewLease(h.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The crashed sender dies inside the provider call, after the
+		// provider took the message.
+		h.rec.fail = func(duban.Channel, duban.Address) error { panic("killed after the provider took the message") }
 		func() {
 			defer func() { _ = recover() }()
-			_ = h.outbox.Deliver(h.ctx, ds[0].ID)
+			_ = crashed.Deliver(h.ctx, ds[0].ID)
 		}()
 		h.rec.fail = nil
-		if err := h.outbox.Deliver(h.ctx, ds[0].ID); err != nil {
-			t.Fatal(err)
+		// The live sender is inside its call to the provider.
+		if ok, err := h.store.ClaimDeliveryAs(h.ctx, ds[1].ID, live.SenderID()); !ok || err != nil {
+			t.Fatalf("claim as live: %v %v", ok, err)
 		}
-		if n := len(h.rec.all()); n != 0 {
-			t.Fatalf("%d messages sent again after the crash", n)
+
+		// Before the crashed sender's lease lapses, nothing is taken over.
+		if n, err := h.outbox.TakeOver(h.ctx); n != 0 || err != nil {
+			t.Fatalf("take over while every lease holds: %d %v, want 0", n, err)
 		}
-		rc := jobs.NewReconciler(h.store, h.queue, jobs.ReconcilerConfig{Interval: time.Minute, Clock: h.clock, Log: h.log, Metrics: h.metrics})
-		h.clock.Advance(2 * time.Minute)
-		st, err := rc.Reconcile(h.ctx)
-		if err != nil || st.Uncertain != 1 || st.Deliveries != 0 {
-			t.Fatalf("reconcile %+v %v, want one uncertain delivery, none re-enqueued", st, err)
+		h.clock.Advance(jobs.LeaseTTL + time.Second)
+		for _, o := range []*jobs.Outbox{live, h.outbox} { // alive: they renew
+			if err := o.RenewLease(h.ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
-		sending, _ := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Status: duban.DeliverySending})
-		if len(sending) != 1 {
-			t.Fatalf("%d sending rows listed, want 1", len(sending))
-		}
-		if err := h.store.ResendDelivery(h.ctx, sending[0].ID); err != nil {
-			t.Fatal(err)
+		if n, err := h.outbox.TakeOver(h.ctx); n != 1 || err != nil {
+			t.Fatalf("take over after the crash: %d %v, want the crashed sender's one row", n, err)
 		}
 		h.drain()
-		if n := len(h.rec.all()); n != 1 {
-			t.Errorf("%d sent after an operator's resend, want 1", n)
+
+		sent := h.rec.all()
+		if len(sent) != 1 {
+			t.Fatalf("%d messages sent after the take-over, want the crashed one once more", len(sent))
+		}
+		repeat := i18n.MustNew().T(duban.LocaleZH, "delivery.possible_repeat", nil)
+		if first, _, _ := strings.Cut(sent[0].Msg.Text, "\n"); first != repeat {
+			t.Errorf("repeated message starts %q, want %q", first, repeat)
+		}
+		got, _ := h.store.DeliveryByID(h.ctx, ds[0].ID)
+		if got.Status != duban.DeliverySent || !got.PossibleRepeat {
+			t.Errorf("crashed row: status %s, possible_repeat %v; want sent, true", got.Status, got.PossibleRepeat)
+		}
+		other, _ := h.store.DeliveryByID(h.ctx, ds[1].ID)
+		if other.Status != duban.DeliverySending || other.PossibleRepeat || other.Sender != live.SenderID() {
+			t.Errorf("live sender's row: %s, possible_repeat %v, sender %q; want left alone", other.Status, other.PossibleRepeat, other.Sender)
+		}
+		if n := testutil.ToFloat64(h.metrics.Repeats.WithLabelValues("crash")); n != 1 {
+			t.Errorf("possible repeats counted: %v, want 1", n)
+		}
+		// Taken over once: a second pass finds nothing.
+		if n, _ := h.outbox.TakeOver(h.ctx); n != 0 {
+			t.Errorf("a second take-over took %d", n)
 		}
 	})
 }
@@ -452,3 +493,32 @@ func TestReconcile_RebuildsTasksAfterRedisIsFlushed(t *testing.T) {
 
 var _ = context.Background
 var _ = asynq.SkipRetry
+
+// TestDeliver_LostAnswerIsSentAgainAsAPossibleRepeat: a call whose request
+// left but whose answer never came may have reached the provider; the
+// retry says it may repeat an earlier message, and is counted.
+func TestDeliver_LostAnswerIsSentAgainAsAPossibleRepeat(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	h.register("N-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	ds, _ := h.store.QueuedDeliveries(h.ctx, 10)
+	h.rec.fail = func(duban.Channel, duban.Address) error {
+		return fmt.Errorf("telegram: send message: %w", notifier.ErrInDoubt)
+	}
+	if err := h.outbox.Deliver(h.ctx, ds[0].ID); !notifier.InDoubt(err) {
+		t.Fatalf("Deliver = %v, want the error in doubt for asynq to retry", err)
+	}
+	h.rec.fail = nil
+	got, _ := h.store.DeliveryByID(h.ctx, ds[0].ID)
+	if got.Status != duban.DeliveryQueued || !got.PossibleRepeat {
+		t.Fatalf("after a lost answer: %s, possible_repeat %v; want queued, true", got.Status, got.PossibleRepeat)
+	}
+	h.drain()
+	sent := h.rec.all()
+	repeat := i18n.MustNew().T(duban.LocaleZH, "delivery.possible_repeat", nil)
+	if len(sent) != 1 || !strings.HasPrefix(sent[0].Msg.Text, repeat+"\n") {
+		t.Fatalf("sent %+v, want the notice once, starting with %q", sent, repeat)
+	}
+	if n := testutil.ToFloat64(h.metrics.Repeats.WithLabelValues("connection")); n != 1 {
+		t.Errorf("possible repeats counted: %v, want 1", n)
+	}
+}

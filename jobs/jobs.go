@@ -13,14 +13,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/cityhall/duban"
 )
 
-// QueueName is the one queue duban uses.
-const QueueName = "default"
+// The queues: conversation replies on a queue of their own, which workers
+// serve strictly first (NewServer), everything else on the default one.
+const (
+	QueueName         = "default"
+	QueueConversation = "conversation"
+)
 
 // The defaults of the use cases' optional dependencies.
 func orClock(c duban.Clock) duban.Clock {
@@ -71,14 +76,32 @@ func (q *Queue) enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option
 	return nil
 }
 
-// EnqueueReminder schedules a reminder's task at its due time.
+// reminderLead is how long before its due time a reminder's task is
+// scheduled. asynq moves due tasks to its queue every 200 ms
+// (DelayedTaskCheckInterval) and a worker must then pick the task: started
+// a little early, the handler waits in place for the due time (within
+// earlyGrace) and the message leaves on the dot.
+const reminderLead = time.Second
+
+// EnqueueReminder schedules a reminder's task just ahead of its due time
+// (reminderLead).
 func (q *Queue) EnqueueReminder(ctx context.Context, r duban.Reminder) error {
-	return q.enqueue(ctx, NewReminderSendTask(r), asynq.ProcessAt(duban.WallTime(q.clock, r.DueAt)))
+	return q.enqueue(ctx, NewReminderSendTask(r), asynq.ProcessAt(duban.WallTime(q.clock, r.DueAt).Add(-reminderLead)))
 }
 
-// EnqueueDelivery queues a delivery's send task.
+// EnqueueDelivery queues a delivery's send task: a conversation reply's
+// on the conversation queue.
 func (q *Queue) EnqueueDelivery(ctx context.Context, d duban.Delivery) error {
+	if d.Kind == duban.MsgReply {
+		return q.enqueue(ctx, NewReplySendTask(d))
+	}
 	return q.enqueue(ctx, NewDeliverySendTask(d))
+}
+
+// enqueueAgain queues the send of a delivery taken over from a sender
+// that is gone.
+func (q *Queue) enqueueAgain(ctx context.Context, d duban.Delivery) error {
+	return q.enqueue(ctx, takenOverTask(d))
 }
 
 // WithdrawReminder deletes a reminder's task if it is still waiting. A task

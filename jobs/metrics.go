@@ -18,7 +18,17 @@ type Metrics struct {
 	Escalations prometheus.Counter
 	Uncertain   prometheus.Gauge
 	Reconciled  *prometheus.CounterVec
+	// Repeats counts deliveries sent again as possible repeats, by why:
+	// their sender crashed mid-call, or the connection dropped after the
+	// request left.
+	Repeats *prometheus.CounterVec
 }
+
+// The reasons of a possible repeat (Metrics.Repeats).
+const (
+	repeatCrash      = "crash"
+	repeatConnection = "connection"
+)
 
 // NewMetrics creates the collectors and registers them with reg (nil: not
 // registered, as in tests).
@@ -37,9 +47,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Deliveries left sending by a crash between the provider call and its record."}),
 		Reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "duban_reconcile_enqueued_total",
 			Help: "Tasks re-enqueued from the database by reconcile passes."}, []string{"type"}),
+		Repeats: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "duban_deliveries_possible_repeats_total",
+			Help: "Deliveries sent again marked as possible repeats: their sender crashed mid-call (crash), or the connection dropped after the request left (connection)."}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Sends, m.SendSeconds, m.Lateness, m.Escalations, m.Uncertain, m.Reconciled)
+		reg.MustRegister(m.Sends, m.SendSeconds, m.Lateness, m.Escalations, m.Uncertain, m.Reconciled, m.Repeats)
 	}
 	return m
 }

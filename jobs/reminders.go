@@ -105,7 +105,10 @@ func (hs *Hearings) Remind(ctx context.Context, p ReminderPayload) error {
 		if !done {
 			return errAlreadyDone
 		}
-		tx.AfterCommit(func() { hs.Outbox.Enqueue(ctx, deliveries...) })
+		// Sent in this task, at once: with a task per send, a burst of
+		// reminders due at one second would queue every send behind every
+		// other reminder's task, and the first would leave late.
+		tx.AfterCommit(func() { hs.Outbox.SendNow(ctx, deliveries...) })
 		return nil
 	})
 	if errors.Is(err, errAlreadyDone) {

@@ -28,8 +28,11 @@ func NewServer(r asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) *asynq.
 		cfg.Concurrency = 20
 	}
 	return asynq.NewServer(r, asynq.Config{
-		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{QueueName: 1},
+		Concurrency: cfg.Concurrency,
+		// A person waiting in a conversation is served before any bulk
+		// work: strictly, not by weight.
+		Queues:                   map[string]int{QueueConversation: 2, QueueName: 1},
+		StrictPriority:           true,
 		TaskCheckInterval:        200 * time.Millisecond,
 		DelayedTaskCheckInterval: 200 * time.Millisecond,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
@@ -48,6 +51,7 @@ func NewMux(hs *Hearings, ob *Outbox, rc *Reconciler, cs *Complaints, housekeepi
 	mux.HandleFunc(TypeSLACheck, cs.handleSLACheck(housekeeping))
 	mux.HandleFunc(TypeReminderSend, hs.HandleReminder)
 	mux.HandleFunc(TypeDeliverySend, ob.HandleDelivery)
+	mux.HandleFunc(TypeReplySend, ob.HandleDelivery)
 	mux.HandleFunc(TypeReconcile, rc.HandleReconcile)
 	return mux
 }
@@ -63,12 +67,17 @@ func IsFailure(err error) bool {
 
 // RetryDelay waits out a rate limit for its retry_after, an early start for
 // its due time, and backs off exponentially otherwise (5 s doubling, at
-// most 10 minutes, with jitter).
-func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+// most 10 minutes, with jitter; a conversation reply, which someone is
+// waiting for, from 1 s).
+func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if d, ok := waitFor(err); ok {
 		return d
 	}
-	d := 5 * time.Second << min(n, 7)
+	base := 5 * time.Second
+	if t != nil && t.Type() == TypeReplySend {
+		base = time.Second
+	}
+	d := base << min(n, 7)
 	d = min(d, 10*time.Minute)
 	return d + rand.N(d/4+1)
 }

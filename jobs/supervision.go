@@ -49,6 +49,11 @@ func (hs *Hearings) HandleChannelEscalation(ctx context.Context, t *asynq.Task) 
 	}
 	msg := hs.Render.Escalation(duban.LocaleZH, h, ha, headNames(heads), p.NoChannel)
 	msg.Buttons = nil // the channel's readers act on their own messages' buttons
-	_, err = hs.supervision.PostChannel(ctx, hs.channel, msg)
+	// Through the delivery log (Outbox.Post), once per escalation step.
+	key := fmt.Sprintf("hesc:%d:%v", p.HearingAgencyID, p.NoChannel)
+	if w := t.ResultWriter(); w != nil {
+		key = w.TaskID()
+	}
+	_, err = hs.Outbox.Post(ctx, key, duban.ChannelSlack, duban.Address{Name: "supervision", SlackUserID: hs.channel}, msg)
 	return err
 }

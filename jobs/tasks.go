@@ -18,6 +18,7 @@ import (
 const (
 	TypeReminderSend      = "reminder:send"           // a timed step of a hearing is due
 	TypeDeliverySend      = "delivery:send"           // one planned message is sent
+	TypeReplySend         = "delivery:reply"          // one conversation reply is sent, ahead of bulk messages
 	TypeComplaintSync     = "complaint:sync"          // a complaint's message in the supervision channel
 	TypeChannelEscalation = "hearing:escalation_post" // a hearing's escalation in the supervision channel
 	TypeReconcile         = "reconcile"               // periodic: tasks rebuilt from the database
@@ -39,9 +40,11 @@ type ReminderPayload struct {
 	Due        int64 `json:"due"` // unix seconds
 }
 
-// DeliveryPayload names a delivery row.
+// DeliveryPayload names a delivery row, and for the replies to one update
+// the rows sent after it, in order.
 type DeliveryPayload struct {
-	DeliveryID int64 `json:"delivery_id"`
+	DeliveryID int64   `json:"delivery_id"`
+	Then       []int64 `json:"then,omitempty"`
 }
 
 // ComplaintPayload names a complaint.
@@ -90,6 +93,41 @@ func NewDeliverySendTask(d duban.Delivery) *asynq.Task {
 	b, _ := json.Marshal(DeliveryPayload{DeliveryID: d.ID})
 	return asynq.NewTask(TypeDeliverySend, b, asynq.TaskID(DeliveryTaskID(d)), asynq.Retention(Retention),
 		asynq.MaxRetry(MaxDeliveryAttempts), asynq.Timeout(time.Minute), asynq.Queue(QueueName))
+}
+
+// ReplyTaskID is the task id of a conversation reply.
+func ReplyTaskID(d duban.Delivery) string {
+	return fmt.Sprintf("reply:%d:%d", d.ID, d.Resends)
+}
+
+// NewReplySendTask makes the task that sends one conversation reply, and
+// then the replies then (to the same update, in order), on the
+// conversation queue that workers serve first.
+func NewReplySendTask(d duban.Delivery, then ...int64) *asynq.Task {
+	b, _ := json.Marshal(DeliveryPayload{DeliveryID: d.ID, Then: then})
+	return asynq.NewTask(TypeReplySend, b, asynq.TaskID(ReplyTaskID(d)), asynq.Retention(Retention),
+		asynq.MaxRetry(MaxDeliveryAttempts), asynq.Timeout(time.Minute), asynq.Queue(QueueConversation))
+}
+
+// takenOverTask is the task of a delivery taken over from a sender that
+// is gone (Outbox.TakeOver): an id of its own, since the first task's id
+// may still be held by its retention, so that the send is not lost to a
+// "task id conflict".
+func takenOverTask(d duban.Delivery) *asynq.Task {
+	t := NewDeliverySendTask(d)
+	if d.Kind == duban.MsgReply {
+		t = NewReplySendTask(d)
+	}
+	return asynq.NewTask(t.Type(), t.Payload(), asynq.TaskID(fmt.Sprintf("again:%d:%d:%d", d.ID, d.Resends, d.Attempts)),
+		asynq.Retention(Retention), asynq.MaxRetry(MaxDeliveryAttempts), asynq.Timeout(time.Minute), asynq.Queue(queueOf(d)))
+}
+
+// queueOf is the queue a delivery's task goes on.
+func queueOf(d duban.Delivery) string {
+	if d.Kind == duban.MsgReply {
+		return QueueConversation
+	}
+	return QueueName
 }
 
 // NewComplaintSyncTask makes the update of complaint id's message in the

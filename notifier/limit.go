@@ -34,6 +34,12 @@ const (
 	// "1 message per second per channel", with the same 10% margin.
 	slackChannelInterval = time.Second * 11 / 10
 
+	// bulkAhead is how many bulk messages may hold a reserved slot of the
+	// overall limit at once (see bulkGate): an urgent message (Urgent)
+	// reserves without the gate, so during a burst it waits behind at most
+	// these few rather than behind every worker's reservation.
+	bulkAhead = 3
+
 	// limiterIdle is how long a key of a KeyedLimiter goes unused before
 	// it is forgotten.
 	limiterIdle = time.Minute
@@ -166,6 +172,7 @@ type telegramLimiter struct {
 	global *rate.Limiter
 	chats  *KeyedLimiter
 	groups *KeyedLimiter
+	edits  *KeyedLimiter // no limit per chat: global slots only (perChat)
 }
 
 // newTelegramLimiter returns the limiter; globalPerSecond <= 0 lifts the
@@ -180,6 +187,7 @@ func newTelegramLimiter(globalPerSecond float64, now func() time.Time) *telegram
 		global: rate.NewLimiter(limit, 1),
 		chats:  NewKeyedLimiter(rate.Every(telegramChatInterval), 1),
 		groups: NewKeyedLimiter(rate.Every(telegramGroupInterval), 1),
+		edits:  NewKeyedLimiter(rate.Inf, 1),
 	}
 }
 
@@ -196,11 +204,20 @@ type slot struct {
 // with the time to wait for it; or, when the chat is not ready, ok=false
 // and the time to wait before asking again.
 func (l *telegramLimiter) reserve(chatID int64) (s slot, wait time.Duration, ok bool) {
+	return l.reserveFor(chatID, false)
+}
+
+// reserveFor is reserve, without the chat's limit when edit is set (see
+// perChat).
+func (l *telegramLimiter) reserveFor(chatID int64, edit bool) (s slot, wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	keyed := l.chats
-	if chatID < 0 { // groups, supergroups and channels have negative ids
+	switch {
+	case edit:
+		keyed = l.edits
+	case chatID < 0: // groups, supergroups and channels have negative ids
 		keyed = l.groups
 	}
 	key := strconv.FormatInt(chatID, 10)
@@ -223,17 +240,53 @@ func (l *telegramLimiter) cancel(s slot) {
 	s.keyed.CancelAt(s.key, s.chat, s.at)
 }
 
+// perChat reports whether a message keeps its chat's one message a second.
+// Edits (Editing) do not: the limit counts messages sent. Conversation
+// replies (Urgent) do not either: Telegram allows a chat short bursts
+// (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this),
+// a conversation makes one or two replies per step of a person who types,
+// and held a second each its replies would fall behind the person.
+func perChat(ctx context.Context) bool { return !editing(ctx) && !urgent(ctx) }
+
+// bulkGate admits bulkAhead bulk messages at a time to reserve a slot; an
+// urgent message passes without it. A bulk message holds its place from
+// its reservation to its slot, and gives it up while it waits for its
+// chat, so that a busy chat does not hold the others back.
+type bulkGate chan struct{}
+
+func newBulkGate() bulkGate { return make(bulkGate, bulkAhead) }
+
+// enter takes a place, unless ctx is urgent (then leave is a no-op too).
+func (g bulkGate) enter(ctx context.Context) (leave func(), err error) {
+	if g == nil || urgent(ctx) {
+		return func() {}, nil
+	}
+	select {
+	case g <- struct{}{}:
+		return func() { <-g }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // wait blocks until a slot for a message to chatID comes, or ctx ends.
-func (l *telegramLimiter) wait(ctx context.Context, chatID int64) error {
+func (l *telegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate) error {
 	for {
-		s, d, ok := l.reserve(chatID)
+		leave, err := gate.enter(ctx)
+		if err != nil {
+			return err
+		}
+		s, d, ok := l.reserveFor(chatID, !perChat(ctx))
 		if !ok {
+			leave()
 			if err := sleep(ctx, d); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := sleep(ctx, d); err != nil {
+		err = sleep(ctx, d)
+		leave()
+		if err != nil {
 			l.cancel(s)
 			return err
 		}

@@ -121,7 +121,7 @@ func TestTelegramLimiter_WaitEndsWithContext(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := l.wait(ctx, 1); !errors.Is(err, context.Canceled) {
+	if err := l.wait(ctx, 1, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("wait with a cancelled context = %v, want context.Canceled", err)
 	}
 }
@@ -204,3 +204,33 @@ func TestKeyedLimiter_ReadyAtReservesNothing(t *testing.T) {
 var globalPerSecond float64 = telegramGlobalPerSecond
 
 var globalInterval = time.Duration(float64(time.Second) / globalPerSecond)
+
+// TestBulkGate_UrgentPassesAFullGate: bulk messages take places ahead
+// three at a time; an urgent message (a reply in a conversation) reserves
+// without waiting for one.
+func TestBulkGate_UrgentPassesAFullGate(t *testing.T) {
+	g := newBulkGate()
+	bulk := context.Background()
+	var leaves []func()
+	for range bulkAhead {
+		leave, err := g.enter(bulk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves = append(leaves, leave)
+	}
+	full, cancel := context.WithCancel(bulk)
+	cancel()
+	if _, err := g.enter(full); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a fourth bulk message entered a full gate: %v", err)
+	}
+	leave, err := g.enter(Urgent(full))
+	if err != nil {
+		t.Fatalf("an urgent message waited at a full gate: %v", err)
+	}
+	leave()
+	leaves[0]()
+	if _, err := g.enter(bulk); err != nil {
+		t.Fatalf("a bulk message did not get the place given up: %v", err)
+	}
+}

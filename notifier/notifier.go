@@ -176,3 +176,33 @@ func reserved(ctx context.Context) bool {
 	v, _ := ctx.Value(reservedKey{}).(bool)
 	return v
 }
+
+type urgentKey struct{}
+
+// Urgent marks ctx as a send to someone waiting in a conversation (a reply
+// in a report, a tracking code): the limiter serves it ahead of bulk
+// messages such as a burst of reminders, within the overall limit but
+// without the chat's (see perChat).
+func Urgent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, urgentKey{}, true)
+}
+
+func urgent(ctx context.Context) bool {
+	v, _ := ctx.Value(urgentKey{}).(bool)
+	return v
+}
+
+type editKey struct{}
+
+// Editing marks ctx as an edit of a message sent earlier (its buttons):
+// it takes a slot of the overall limit but not of its chat's one message
+// a second, which counts messages sent, so that the edits of a
+// conversation's buttons do not hold its replies back.
+func Editing(ctx context.Context) context.Context {
+	return context.WithValue(ctx, editKey{}, true)
+}
+
+func editing(ctx context.Context) bool {
+	v, _ := ctx.Value(editKey{}).(bool)
+	return v
+}

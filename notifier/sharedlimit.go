@@ -82,6 +82,9 @@ func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait
 		interval = l.group
 	}
 	keys := []string{l.prefix + "telegram:global", l.prefix + "telegram:chat:" + strconv.FormatInt(chatID, 10)}
+	if !perChat(ctx) { // edits and conversation replies: no limit per chat
+		keys[1], interval = l.prefix+"telegram:edit:"+strconv.FormatInt(chatID, 10), 0
+	}
 	res, err := sharedTelegramScript.Run(ctx, l.rdb, keys, ceilMicros(l.global), ceilMicros(interval), sharedKeyLife.Milliseconds()).Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("shared telegram limit: %w", err)
@@ -96,13 +99,23 @@ func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait
 	return time.Duration(us) * time.Microsecond, fmt.Sprint(res[0]) == "1", nil
 }
 
-func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64) error {
+// wait blocks until a slot for a message to chatID comes, or ctx ends;
+// bulk messages take their slots through gate (see bulkGate), which holds
+// this process's bulk reservations to a few ahead.
+func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate) error {
 	for {
-		d, ok, err := l.reserve(ctx, chatID)
+		leave, err := gate.enter(ctx)
 		if err != nil {
 			return err
 		}
-		if err := l.sleepFor(ctx, d); err != nil {
+		d, ok, err := l.reserve(ctx, chatID)
+		if err != nil {
+			leave()
+			return err
+		}
+		err = l.sleepFor(ctx, d)
+		leave()
+		if err != nil {
 			return err // a slot taken and not used is lost: never early, at worst a little late
 		}
 		if ok {

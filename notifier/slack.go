@@ -109,11 +109,23 @@ func (s *Slack) Channel() duban.Channel { return duban.ChannelSlack }
 // Reachable reports whether addr has a Slack user id.
 func (s *Slack) Reachable(addr duban.Address) bool { return addr.SlackUserID != "" }
 
-// Send posts msg to addr's direct messages and returns "channel:ts", the
-// DM channel and timestamp that chat.update needs.
+// Send posts msg to addr's direct messages (or to the channel whose id
+// addr.SlackUserID holds: Slack posts to either) and returns "channel:ts",
+// the channel and timestamp that chat.update needs. A message with Edit
+// replaces the message it names instead (chat.update).
 func (s *Slack) Send(ctx context.Context, addr duban.Address, msg duban.Message) (string, error) {
 	if !s.Reachable(addr) {
 		return "", unreachable(duban.ChannelSlack)
+	}
+	if msg.Edit != "" {
+		channel, ts, ok := strings.Cut(msg.Edit, ":")
+		if !ok {
+			return "", &PermanentError{Channel: duban.ChannelSlack, Err: fmt.Errorf("slack: message id %q is not channel:ts", msg.Edit)}
+		}
+		if err := s.update(ctx, channel, ts, msg, reserved(ctx)); err != nil {
+			return "", err
+		}
+		return msg.Edit, nil
 	}
 	channel, ts, err := s.post(ctx, addr.SlackUserID, msg, reserved(ctx))
 	if err != nil {
@@ -153,8 +165,14 @@ func (s *Slack) post(ctx context.Context, channel string, msg duban.Message, slo
 
 // Update replaces the message at ts in channel with msg (chat.update).
 func (s *Slack) Update(ctx context.Context, channel, ts string, msg duban.Message) error {
-	if err := s.wait(ctx, channel); err != nil {
-		return fmt.Errorf("slack: wait for rate limit: %w", err)
+	return s.update(ctx, channel, ts, msg, false)
+}
+
+func (s *Slack) update(ctx context.Context, channel, ts string, msg duban.Message, slotHeld bool) error {
+	if !slotHeld {
+		if err := s.wait(ctx, channel); err != nil {
+			return fmt.Errorf("slack: wait for rate limit: %w", err)
+		}
 	}
 	if _, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts, slackMessage(msg)...); err != nil {
 		return s.classify("update message", err)

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/redact"
@@ -43,6 +45,7 @@ type Telegram struct {
 	token   string
 	limiter *telegramLimiter
 	shared  *sharedTelegramLimiter // when set, instead of limiter
+	gate    bulkGate               // bulk messages' places ahead (Urgent skips it)
 }
 
 // TelegramOption configures a Telegram sender.
@@ -50,6 +53,7 @@ type TelegramOption func(*telegramConfig)
 
 type telegramConfig struct {
 	globalPerSecond float64
+	chatInterval    time.Duration
 	now             func() time.Time
 	rdb             redis.UniversalClient
 	prefix          string
@@ -69,14 +73,25 @@ func WithGlobalRate(perSecond float64) TelegramOption {
 	return func(c *telegramConfig) { c.globalPerSecond = perSecond }
 }
 
+// WithChatInterval sets the least time between two messages to one chat,
+// 1.1 s by default (Telegram's one a second, with a margin); 0 lifts it.
+// For tests of conversations only, which would otherwise wait a second
+// between the replies to each step.
+func WithChatInterval(d time.Duration) TelegramOption {
+	return func(c *telegramConfig) { c.chatInterval = d }
+}
+
 // NewTelegram returns a sender using api. token is the bot token, masked
 // from every error the sender returns.
 func NewTelegram(api *tgbotapi.BotAPI, token string, opts ...TelegramOption) *Telegram {
-	cfg := telegramConfig{globalPerSecond: telegramGlobalPerSecond, now: time.Now}
+	cfg := telegramConfig{globalPerSecond: telegramGlobalPerSecond, chatInterval: telegramChatInterval, now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	t := &Telegram{api: api, token: token, limiter: newTelegramLimiter(cfg.globalPerSecond, cfg.now)}
+	t := &Telegram{api: api, token: token, limiter: newTelegramLimiter(cfg.globalPerSecond, cfg.now), gate: newBulkGate()}
+	if cfg.chatInterval != telegramChatInterval {
+		t.limiter.chats = NewKeyedLimiter(rate.Every(cfg.chatInterval), 1)
+	}
 	if cfg.rdb != nil {
 		t.shared = newSharedTelegramLimiter(cfg.rdb, cfg.prefix, cfg.globalPerSecond)
 	}
@@ -86,9 +101,9 @@ func NewTelegram(api *tgbotapi.BotAPI, token string, opts ...TelegramOption) *Te
 // wait blocks until a slot for a message to chatID comes, or ctx ends.
 func (t *Telegram) wait(ctx context.Context, chatID int64) error {
 	if t.shared != nil {
-		return t.shared.wait(ctx, chatID)
+		return t.shared.wait(ctx, chatID, t.gate)
 	}
-	return t.limiter.wait(ctx, chatID)
+	return t.limiter.wait(ctx, chatID, t.gate)
 }
 
 // Channel returns duban.ChannelTelegram.
@@ -107,29 +122,77 @@ func (t *Telegram) Wait(ctx context.Context, addr duban.Address) error {
 }
 
 // Send sends msg to addr's chat and returns "chat_id:message_id"; it waits
-// for the chat's slot unless ctx holds one (Reserved).
+// for the chat's slot unless ctx holds one (Reserved). A message with Edit
+// replaces the buttons of the message it names (editMessageReplyMarkup); a
+// message with Markup carries it as its reply_markup instead of Buttons.
 func (t *Telegram) Send(ctx context.Context, addr duban.Address, msg duban.Message) (string, error) {
 	if !t.Reachable(addr) {
 		return "", unreachable(duban.ChannelTelegram)
 	}
-	keyboard, err := telegramKeyboard(msg.Buttons)
-	if err != nil {
-		return "", err
-	}
-	cfg := tgbotapi.NewMessage(addr.TelegramChatID, truncateUTF16(msg.Text, telegramMaxText))
-	if keyboard != nil {
-		cfg.ReplyMarkup = *keyboard
+	var cfg tgbotapi.Chattable
+	switch {
+	case msg.Edit != "":
+		chat, id, err := parseMessageID(msg.Edit)
+		if err != nil {
+			return "", &PermanentError{Channel: duban.ChannelTelegram, Err: err}
+		}
+		var kb tgbotapi.InlineKeyboardMarkup
+		if len(msg.Markup) > 0 {
+			if err := json.Unmarshal(msg.Markup, &kb); err != nil {
+				return "", &PermanentError{Channel: duban.ChannelTelegram, Err: fmt.Errorf("telegram: edit markup: %w", err)}
+			}
+		}
+		edit := tgbotapi.NewEditMessageReplyMarkup(chat, id, kb)
+		if kb.InlineKeyboard == nil {
+			edit.ReplyMarkup = nil // no buttons: the keyboard is removed
+		}
+		cfg = edit
+	default:
+		m := tgbotapi.NewMessage(addr.TelegramChatID, truncateUTF16(msg.Text, telegramMaxText))
+		if len(msg.Markup) > 0 {
+			m.ReplyMarkup = msg.Markup
+		} else {
+			keyboard, err := telegramKeyboard(msg.Buttons)
+			if err != nil {
+				return "", err
+			}
+			if keyboard != nil {
+				m.ReplyMarkup = *keyboard
+			}
+		}
+		cfg = m
 	}
 	if !reserved(ctx) {
 		if err := t.Wait(ctx, addr); err != nil {
 			return "", err
 		}
 	}
+	if msg.Edit != "" {
+		if _, err := t.api.Request(cfg); err != nil {
+			var te *tgbotapi.Error
+			if errors.As(err, &te) && strings.Contains(te.Message, "message is not modified") {
+				return msg.Edit, nil
+			}
+			return "", t.classify("edit message", err)
+		}
+		return msg.Edit, nil
+	}
 	sent, err := t.api.Send(cfg)
 	if err != nil {
 		return "", t.classify("send message", err)
 	}
 	return strconv.FormatInt(addr.TelegramChatID, 10) + ":" + strconv.Itoa(sent.MessageID), nil
+}
+
+// parseMessageID reads "chat_id:message_id", as Send returns it.
+func parseMessageID(s string) (int64, int, error) {
+	c, m, ok := strings.Cut(s, ":")
+	chat, err1 := strconv.ParseInt(c, 10, 64)
+	id, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("telegram: message id %q is not chat:message", s)
+	}
+	return chat, id, nil
 }
 
 // Edit replaces the text and buttons of a message sent earlier

@@ -10,7 +10,7 @@ import (
 )
 
 const deliveryCols = `id, dedupe_key, COALESCE(person_id, 0) AS person_id, complaint_id, channel, kind, ref, payload, status, attempts, resends,
-	provider_message_id, error, reminder_id, hearing_agency_id, created_at, updated_at, sent_at`
+	provider_message_id, error, reminder_id, hearing_agency_id, created_at, updated_at, sent_at, sender, possible_repeat`
 
 // CreateDelivery writes a queued delivery ahead of sending. A delivery
 // with the same dedupe key already there is returned instead, with created
@@ -48,10 +48,17 @@ func (s *Store) DeliveryByID(ctx context.Context, id int64) (*duban.Delivery, er
 
 // ClaimDelivery moves a queued delivery to sending and counts the attempt.
 // It reports false when the delivery was not queued (already sent, failed,
-// or left sending by a crash): the caller must not call the provider.
+// or being sent): the caller must not call the provider.
 func (s *Store) ClaimDelivery(ctx context.Context, id int64) (bool, error) {
-	n, err := s.exec(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id = ? AND status = ?`, duban.DeliverySending, s.now(), id, duban.DeliveryQueued)
+	return s.ClaimDeliveryAs(ctx, id, "")
+}
+
+// ClaimDeliveryAs is ClaimDelivery by the sender named sender, whose lease
+// (RenewLease) keeps the row its own while it is sending: once the lease
+// lapses, TakeOverSending hands the row to whoever is alive.
+func (s *Store) ClaimDeliveryAs(ctx context.Context, id int64, sender string) (bool, error) {
+	n, err := s.exec(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, sender = ?, updated_at = ?
+		WHERE id = ? AND status = ?`, duban.DeliverySending, sender, s.now(), id, duban.DeliveryQueued)
 	if err != nil {
 		return false, fmt.Errorf("claim delivery %d: %w", id, err)
 	}
@@ -83,6 +90,29 @@ func (s *Store) DeliveryFailed(ctx context.Context, id int64, reason string) err
 	if _, err := s.exec(ctx, `UPDATE deliveries SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
 		duban.DeliveryFailed, duban.Truncate(reason, 500), s.now(), id); err != nil {
 		return fmt.Errorf("fail delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeliveryInDoubt puts a sending delivery back in the queue after a call
+// whose request left but whose answer never came (the connection dropped):
+// the provider may have the message, so the next attempt is marked as a
+// possible repeat.
+func (s *Store) DeliveryInDoubt(ctx context.Context, id int64, reason string) error {
+	if _, err := s.exec(ctx, `UPDATE deliveries SET status = ?, possible_repeat = ?, error = ?, updated_at = ? WHERE id = ?`,
+		duban.DeliveryQueued, true, duban.Truncate(reason, 500), s.now(), id); err != nil {
+		return fmt.Errorf("requeue delivery %d in doubt: %w", id, err)
+	}
+	return nil
+}
+
+// ForgetDelivery drops what a sent delivery said and where it went (its
+// payload and the provider's message id, which names the chat), keeping
+// the row: a conversation reply to an anonymous reporter's chat is not
+// kept once it is out.
+func (s *Store) ForgetDelivery(ctx context.Context, id int64) error {
+	if _, err := s.exec(ctx, `UPDATE deliveries SET payload = '{}', provider_message_id = '' WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("forget delivery %d: %w", id, err)
 	}
 	return nil
 }
@@ -166,9 +196,9 @@ func (s *Store) CountDeliveries(ctx context.Context) (map[duban.DeliveryStatus]i
 	return out, nil
 }
 
-// StaleSending counts deliveries left sending since before t: a crash
-// between the provider call and its record. They are reported, never
-// resent on their own, since the provider may have the message.
+// StaleSending counts deliveries left sending since before t. A live
+// sender's row is sending only for the length of one provider call, so
+// these are rows of a crashed sender not yet taken over (TakeOverSending).
 func (s *Store) StaleSending(ctx context.Context, before time.Time) (int, error) {
 	var n int
 	if err := s.get(ctx, &n, `SELECT COUNT(*) FROM deliveries WHERE status = ? AND updated_at < ?`,
@@ -176,6 +206,47 @@ func (s *Store) StaleSending(ctx context.Context, before time.Time) (int, error)
 		return 0, fmt.Errorf("stale sending: %w", err)
 	}
 	return n, nil
+}
+
+// RenewLease records that the sender id is alive until now+ttl. Each
+// process sending deliveries renews its lease every few seconds.
+func (s *Store) RenewLease(ctx context.Context, id string, ttl time.Duration) error {
+	if _, err := s.exec(ctx, `INSERT INTO sender_leases (id, expires_at) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`, id, ts(s.clock.Now().Add(ttl))); err != nil {
+		return fmt.Errorf("renew lease %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReleaseLease ends the lease of sender id, at a clean shutdown.
+func (s *Store) ReleaseLease(ctx context.Context, id string) error {
+	if _, err := s.exec(ctx, `DELETE FROM sender_leases WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("release lease %s: %w", id, err)
+	}
+	return nil
+}
+
+// TakeOverSending queues again, marked as possible repeats, the sending
+// deliveries whose sender is gone: its lease lapsed (or was never taken:
+// a row claimed by a version without leases, left sending since before
+// unnamedBefore). A live sender's rows are left alone, and so are self's,
+// the caller's own, which is alive. It returns the rows
+// taken over, for their tasks to be enqueued.
+func (s *Store) TakeOverSending(ctx context.Context, self string, unnamedBefore time.Time) ([]duban.Delivery, error) {
+	now := s.now()
+	out := []duban.Delivery{}
+	if err := s.sel(ctx, &out, `UPDATE deliveries SET status = ?, possible_repeat = ?, sender = '', updated_at = ?
+		WHERE status = ? AND (
+			(sender <> '' AND sender <> ? AND NOT EXISTS (SELECT 1 FROM sender_leases l WHERE l.id = deliveries.sender AND l.expires_at > ?))
+			OR (sender = '' AND updated_at < ?))
+		RETURNING `+deliveryCols, duban.DeliveryQueued, true, now, duban.DeliverySending, self, now, ts(unnamedBefore)); err != nil {
+		return nil, fmt.Errorf("take over sending deliveries: %w", err)
+	}
+	// Leases lapsed long ago name no row any more.
+	if _, err := s.exec(ctx, `DELETE FROM sender_leases WHERE expires_at < ?`, now.Add(-time.Hour)); err != nil {
+		return nil, fmt.Errorf("drop old leases: %w", err)
+	}
+	return out, nil
 }
 
 // nullID stores 0 as NULL.

@@ -61,14 +61,19 @@ type Env struct {
 	Clock      *duban.ManualClock
 	Hearings   *jobs.Hearings
 	Complaints *jobs.Complaints // built as app/app.go builds it
-	Agency     *duban.Agency
-	Head       *duban.Person
-	Other      *duban.Person
-	Staff      *duban.Person
-	Sup        *duban.Person
-	OtherHead  *duban.Person
-	Hearing    *duban.Hearing
-	HA         int64 // the hearing's one agency
+	Outbox     *jobs.Outbox
+	// Senders are the outbox's channels: the console for what is planned
+	// for people; a test adds the platform it talks to, for the bot's
+	// replies, which the outbox sends at once (OutboxConfig.Immediate).
+	Senders   notifier.Senders
+	Agency    *duban.Agency
+	Head      *duban.Person
+	Other     *duban.Person
+	Staff     *duban.Person
+	Sup       *duban.Person
+	OtherHead *duban.Person
+	Hearing   *duban.Hearing
+	HA        int64 // the hearing's one agency
 }
 
 // New is the Env of one test.
@@ -84,8 +89,10 @@ func New(t *testing.T) *Env {
 	queue := jobs.NewQueue(client, insp, e.Clock)
 	discard := slog.New(slog.DiscardHandler)
 	metrics := jobs.NewMetrics(nil)
-	outbox := jobs.NewOutbox(e.Store, queue, notifier.Senders{duban.ChannelConsole: notifier.NewConsole(io.Discard)},
-		jobs.OutboxConfig{Clock: e.Clock, Log: discard, Metrics: metrics})
+	e.Senders = notifier.Senders{duban.ChannelConsole: notifier.NewConsole(io.Discard)}
+	outbox := jobs.NewOutbox(e.Store, queue, e.Senders, jobs.OutboxConfig{Order: []duban.Channel{duban.ChannelConsole},
+		Clock: e.Clock, Log: discard, Metrics: metrics, Immediate: true})
+	e.Outbox = outbox
 	policy := duban.Policy{Offsets: []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
 		EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour}
 	e.Hearings = jobs.NewHearings(e.Store, queue, outbox, jobs.HearingsConfig{Render: jobs.Renderer{T: Bundle, Loc: Shanghai},

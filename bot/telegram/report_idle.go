@@ -11,6 +11,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/bot"
 	"github.com/cityhall/duban/redact"
 	"github.com/cityhall/duban/storage"
@@ -37,7 +38,7 @@ func (t *Bot) DropIdleReports(ctx context.Context) error {
 		if !strings.HasPrefix(key, "tg:") || err != nil {
 			continue // not a Telegram chat
 		}
-		var out replies
+		var planned []*duban.Delivery
 		err = t.store.InTx(ctx, func(tx *storage.Store) error {
 			st, err := bot.Optional(tx.ChatStateOf(ctx, key))
 			if err != nil || st == nil || st.Kind != kindReport {
@@ -56,14 +57,19 @@ func (t *Bot) DropIdleReports(ctx context.Context) error {
 			}
 			msg := t.text(chat, locale, "report.idle_dropped", nil)
 			msg.ReplyMarkup = tgbotapi.NewRemoveKeyboard(false)
-			out = replies{msg}
-			return nil
+			// Once per dropped draft: its last activity names it.
+			var stamp int64
+			if d != nil {
+				stamp = d.LastActivity.UnixMicro()
+			}
+			planned, _, err = t.plan(ctx, tx, fmt.Sprintf("tg:idle:%d:%d", chat, stamp), replies{msg})
+			return err
 		})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		t.send(out)
+		t.dispatch(ctx, planned, nil)
 	}
 	if len(keys) > 0 {
 		t.log.Info("telegram: idle report drafts checked", slog.Int("drafts", len(keys)))

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,34 +105,92 @@ func New(d Deps) *Bot {
 		redis: d.Redis, leaseKey: key, leaseTTL: d.PollLeaseTTL}
 }
 
-// replies are the Bot API calls answering one update, made after it is
-// committed.
+// replies are the Bot API calls answering one update. Messages and edits
+// are planned as deliveries in the update's transaction and sent by the
+// workers through the provider's limit (jobs.Outbox.PlanReply); only the
+// answers to button presses (answerCallbackQuery), which Telegram wants
+// within seconds, are made directly after the commit.
 type replies []tgbotapi.Chattable
 
 // HandleUpdate handles one update in one transaction with its update_id, so
 // that a re-delivered update changes nothing and gets no second reply. The
-// replies are sent after the commit. An error means the update was not
-// committed and should be delivered again (the database is unreachable); it
-// never carries the bot token.
+// replies are planned in the same transaction and handed to the workers
+// after the commit. An error means the update was not committed and should
+// be delivered again (the database is unreachable); it never carries the
+// bot token.
 func (t *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) error {
 	id := strconv.Itoa(u.UpdateID)
 	var out replies
-	fresh, err := bot.Once(ctx, t.store, sourceTelegram, id, func(tx *storage.Store) error {
+	var planned []*duban.Delivery
+	var direct replies
+	fresh, err := bot.OnceThen(ctx, t.store, sourceTelegram, id, func(tx *storage.Store) error {
 		var err error
 		out, err = t.route(ctx, tx, u)
 		return err
+	}, func(tx *storage.Store) error {
+		var err error
+		planned, direct, err = t.plan(ctx, tx, "tg:"+id, out)
+		return err
 	})
-	if !fresh {
-		out = nil // an earlier delivery of the update answered it
-	}
 	if err != nil {
 		return redact.Error(fmt.Errorf("telegram: update %s: %w", id, err), t.token)
 	}
-	t.send(out)
+	if !fresh {
+		return nil // an earlier delivery of the update answered it
+	}
+	t.dispatch(ctx, planned, direct)
 	return nil
 }
 
-// send makes the reply calls; a failure is logged, since the update is
+// plan writes the messages and edits of out as conversation replies under
+// key, inside tx, and returns them with the calls made directly.
+func (t *Bot) plan(ctx context.Context, tx *storage.Store, key string, out replies) ([]*duban.Delivery, replies, error) {
+	var planned []*duban.Delivery
+	var direct replies
+	for i, c := range out {
+		var to duban.Address
+		var msg duban.Message
+		switch c := c.(type) {
+		case tgbotapi.MessageConfig:
+			to, msg = duban.Address{TelegramChatID: c.ChatID}, duban.Message{Text: c.Text}
+			if c.ReplyMarkup != nil {
+				b, err := json.Marshal(c.ReplyMarkup)
+				if err != nil {
+					return nil, nil, fmt.Errorf("telegram: reply markup: %w", err)
+				}
+				msg.Markup = b
+			}
+		case tgbotapi.EditMessageReplyMarkupConfig:
+			to = duban.Address{TelegramChatID: c.ChatID}
+			msg.Edit = strconv.FormatInt(c.ChatID, 10) + ":" + strconv.Itoa(c.MessageID)
+			if c.ReplyMarkup != nil {
+				b, err := json.Marshal(c.ReplyMarkup)
+				if err != nil {
+					return nil, nil, fmt.Errorf("telegram: reply markup: %w", err)
+				}
+				msg.Markup = b
+			}
+		default: // answerCallbackQuery
+			direct = append(direct, c)
+			continue
+		}
+		d, err := t.hearings.Outbox.PlanReply(ctx, tx, key+":"+strconv.Itoa(i), duban.ChannelTelegram, to, msg)
+		if err != nil {
+			return nil, nil, err
+		}
+		planned = append(planned, d)
+	}
+	return planned, direct, nil
+}
+
+// dispatch answers the button presses directly, then hands the planned
+// replies to the workers.
+func (t *Bot) dispatch(ctx context.Context, planned []*duban.Delivery, direct replies) {
+	t.send(direct)
+	t.hearings.Outbox.EnqueueReplies(ctx, planned...)
+}
+
+// send makes the direct calls; a failure is logged, since the update is
 // committed and a re-delivery would change nothing.
 func (t *Bot) send(out replies) {
 	for _, c := range out {

@@ -13,6 +13,7 @@ import (
 	"github.com/cityhall/duban/bot/bottest"
 	"github.com/cityhall/duban/bot/telegram"
 	"github.com/cityhall/duban/internal/fakes/tgfake"
+	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/storage/storagetest"
 )
 
@@ -44,6 +45,9 @@ func newTelegram(t *testing.T) *tgEnv {
 		t.Fatalf("bot api: %v", err)
 	}
 	e.api = api
+	// The bot's replies go through the outbox, sent at once in a test;
+	// without the limits, which would hold each step a second.
+	e.Senders[duban.ChannelTelegram] = notifier.NewTelegram(api, token, notifier.WithGlobalRate(0), notifier.WithChatInterval(0))
 	e.bot = e.newBot()
 	return e
 }

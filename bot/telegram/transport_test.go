@@ -179,6 +179,7 @@ func TestTelegramPoll_RetriesAFailedUpdateAndSkipsNothing(t *testing.T) {
 	// The database is back: a new process gets the same, unconfirmed updates.
 	e.Store = storagetest.Open(t, e.URL, storage.WithClock(e.Clock))
 	e.Hearings = e.Hearings.With(e.Store)
+	e.Hearings.Outbox = e.Hearings.Outbox.With(e.Store) // the replies' road, on the new store too
 	e.bot = e.newBot()
 	stop = runPoll(t, e)
 	e.fake.WaitSent(t, 2, 5*time.Second)

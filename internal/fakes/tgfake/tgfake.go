@@ -90,6 +90,7 @@ type Stats struct {
 type apiError struct {
 	code int
 	desc string
+	raw  string // when set, the whole body of the answer
 }
 
 // New starts a fake, closed when the test ends.
@@ -172,7 +173,15 @@ func (s *Server) Pending() int {
 // Fail makes the next call of method fail with an API error of code.
 func (s *Server) Fail(method string, code int, description string) {
 	s.mu.Lock()
-	s.fail[method] = append(s.fail[method], apiError{code, description})
+	s.fail[method] = append(s.fail[method], apiError{code: code, desc: description})
+	s.mu.Unlock()
+}
+
+// FailRaw makes the next call of method answer status with body as it
+// stands: a 429 with its retry_after parameter, a proxy's 502 page.
+func (s *Server) FailRaw(method string, status int, body string) {
+	s.mu.Lock()
+	s.fail[method] = append(s.fail[method], apiError{code: status, raw: body})
 	s.mu.Unlock()
 }
 
@@ -309,11 +318,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		failure, s.fail[method] = &f[0], f[1:]
 	}
 	if s.token != "" && token != s.token {
-		failure = &apiError{http.StatusUnauthorized, "Unauthorized"}
+		failure = &apiError{code: http.StatusUnauthorized, desc: "Unauthorized"}
 	}
 	answer := s.answer
 	s.notifyLocked()
 	s.mu.Unlock()
+	if failure != nil && failure.raw != "" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(failure.code)
+		_, _ = io.WriteString(w, failure.raw)
+		return
+	}
 	if failure != nil {
 		reply(w, failure.code, nil, failure.desc)
 		return
