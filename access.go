@@ -96,7 +96,8 @@ const (
 	DeliveryRead   Do = "delivery.read"
 	DeliveryResend Do = "delivery.resend"
 
-	ReportRead Do = "report.read"
+	ReportRead     Do = "report.read"
+	ReportBulletin Do = "report.bulletin" // send the bulletin (通报) now, beside its schedule
 
 	PersonRead       Do = "person.read"
 	PersonAdd        Do = "person.add"
@@ -217,6 +218,8 @@ func (a Actor) May(d Do, s Subject) bool {
 		return a.staff()
 	case ReportRead:
 		return a.office() || a.agencyOf() != nil
+	case ReportBulletin:
+		return a.office()
 
 	case PersonRead:
 		return a.office() || a.self(s)

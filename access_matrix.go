@@ -107,7 +107,7 @@ func AllDo() []Do {
 	for _, a := range Actions {
 		out = append(out, ComplaintDo(a))
 	}
-	return append(out, ComplaintCallbacks, DeliveryRead, DeliveryResend, ReportRead,
+	return append(out, ComplaintCallbacks, DeliveryRead, DeliveryResend, ReportRead, ReportBulletin,
 		PersonRead, PersonAdd, PersonEdit, PersonDeactivate, PersonRoles, PersonTokens, PersonPassword,
 		PersonRebind, PersonBindCode, PersonCalendar, AgencyRead, AgencyManage, AgencyCalendar, AuditRead, ConfigManage, QueueMonitor)
 }

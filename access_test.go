@@ -43,6 +43,7 @@ var wantMatrix = map[Do][7]string{
 	"delivery.read":         {"yes", "yes", "—", "—", "—", "yes", "yes"},
 	"delivery.resend":       {"yes", "—", "—", "—", "—", "yes", "yes"},
 	"report.read":           {"yes", "yes", "yes", "yes", "yes", "yes", "yes"},
+	"report.bulletin":       {"yes", "yes", "—", "—", "—", "yes", "yes"},
 	"person.read":           {"yes", "yes", "themself", "themself", "themself", "yes", "yes"},
 	"person.add":            {"another, chat not bound; another, chat bound", "—", "—", "—", "—", "yes", "yes"},
 	"person.edit":           {"themself; another, chat not bound; another, chat bound", "—", "—", "—", "—", "yes", "yes"},

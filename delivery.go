@@ -54,6 +54,9 @@ const (
 	// MsgReply is a bot's answer in a conversation (a step of a report,
 	// the tracking code, /status): sent ahead of bulk messages.
 	MsgReply MessageKind = "reply"
+	// MsgBulletin is the periodic bulletin (通报), to supervisors and the
+	// office by e-mail and to the supervision channel.
+	MsgBulletin MessageKind = "bulletin"
 )
 
 // Button is one answer a recipient can tap. Data is what comes back
@@ -87,6 +90,21 @@ type Message struct {
 	// as Delivery.ProviderMessageID reads) that this one replaces: its
 	// buttons on Telegram, its whole content on Slack (chat.update).
 	Edit string `json:"edit,omitempty"`
+	// Subject and HTML, when set, are an e-mail's subject and its HTML
+	// body, rendered by duban's own templates (the bulletin's tables);
+	// Text stays the plain part and what other channels send.
+	Subject string `json:"subject,omitempty"`
+	HTML    string `json:"html,omitempty"`
+	// Attachments go with an e-mail (the bulletin's workbook); other
+	// channels leave them out.
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Attachment is a file sent with an e-mail.
+type Attachment struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // MIME type
+	Data []byte `json:"data"`
 }
 
 // Address is where a message goes on one channel.

@@ -24,6 +24,7 @@ import (
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/ratelimit"
+	"github.com/cityhall/duban/reports"
 	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
 )
@@ -97,7 +98,9 @@ func newEnv(t *testing.T, store *storage.Store) *env {
 	e.redis = r
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
 	t.Cleanup(func() { rdb.Close() })
-	e.deps = api.Deps{Store: store, Hearings: e.hs, Complaints: e.cs, Outbox: outbox, Clock: e.clock, Loc: sh,
+	e.deps = api.Deps{Store: store, Hearings: e.hs, Complaints: e.cs, Outbox: outbox,
+		Bulletins: jobs.NewBulletins(store, outbox, reports.New(store, sh, e.clock, i18n.MustNew()),
+			jobs.BulletinsConfig{T: i18n.MustNew(), Loc: sh, Clock: e.clock}), Clock: e.clock, Loc: sh,
 		AdminToken: adminToken, BindCodeTTL: time.Hour, TelegramBotUsername: "duban_bot", Limiter: ratelimit.New(rdb),
 		Ready:   func(context.Context) error { return e.ready },
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "# metrics\n") }),

@@ -164,3 +164,51 @@ func (s *server) complaintsReport(w http.ResponseWriter, r *http.Request, a jobs
 		NoAgency: rep.NoAgency, ByMonth: rep.ByMonth, Overdue: rep.Overdue, Closing: rep.Closing, Satisfaction: rep.Satisfaction})
 	return nil
 }
+
+// sendBulletin: POST /api/v1/reports/bulletin {from?, to?} sends the
+// bulletin (通报) now: of the dates given (local, to inclusive), or of the
+// last whole period it covers on its schedule. Sending a range again sends
+// nothing twice. 200 with who it was mailed to and whether the supervision
+// channel has it.
+func (s *server) sendBulletin(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
+	if err := actorOf(a).Check(duban.ReportBulletin, duban.Subject{}); err != nil {
+		return err
+	}
+	var req struct {
+		From string `json:"from"`
+		To   string `json:"to"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	rg := s.Bulletins.Covered(s.Clock.Now())
+	var v duban.ValidationError
+	for _, p := range []struct {
+		name, raw string
+		dst       *time.Time
+	}{{"from", req.From, &rg.From}, {"to", req.To, &rg.To}} {
+		if p.raw == "" {
+			continue
+		}
+		d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(p.raw), s.Loc)
+		if err != nil {
+			v.Add(p.name, "is not a date (YYYY-MM-DD)")
+			continue
+		}
+		*p.dst = d
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if rg.From.After(rg.To) {
+		return duban.Invalid("from", "is after to")
+	}
+	sent, err := s.Bulletins.Send(r.Context(), a, rg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sent)
+	return nil
+}

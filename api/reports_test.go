@@ -175,3 +175,24 @@ func TestAppearanceReport_ByMonthAndQuarter(t *testing.T) {
 		}
 	})
 }
+
+func TestSendBulletin_OnDemandByTheOffice(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	var sent struct {
+		Key, From, To string
+		Mailed        []string
+	}
+	// 2026-12-01 is a Tuesday: the last whole week is 23 to 29 November.
+	e.call("POST", "/api/v1/reports/bulletin", e.token(e.sup), nil).want(http.StatusOK).decode(&sent)
+	if sent.From != "2026-11-23" || sent.To != "2026-11-29" || sent.Key == "" {
+		t.Errorf("sent %+v, want last week", sent)
+	}
+	e.call("POST", "/api/v1/reports/bulletin", e.token(e.staff), map[string]any{"from": "2026-11-01", "to": "2026-11-30"}).
+		want(http.StatusOK).decode(&sent)
+	if sent.From != "2026-11-01" || sent.To != "2026-11-30" {
+		t.Errorf("sent %+v, want November", sent)
+	}
+	e.call("POST", "/api/v1/reports/bulletin", e.token(e.head), nil).want(http.StatusForbidden)
+	e.call("POST", "/api/v1/reports/bulletin", e.token(e.sup), map[string]any{"from": "November"}).want(http.StatusUnprocessableEntity)
+	e.call("POST", "/api/v1/reports/bulletin", e.token(e.sup), map[string]any{"from": "2026-11-30", "to": "2026-11-01"}).want(http.StatusUnprocessableEntity)
+}

@@ -27,8 +27,11 @@ type Deps struct {
 	// Complaints is the supervision queue; nil: the complaint endpoints
 	// and Open311 are not mounted.
 	Complaints *jobs.Complaints
-	Outbox     *jobs.Outbox // nil: Hearings.Outbox
-	Clock      duban.Clock
+	// Bulletins sends the bulletin on demand; nil: the route is not
+	// mounted.
+	Bulletins *jobs.Bulletins
+	Outbox    *jobs.Outbox // nil: Hearings.Outbox
+	Clock     duban.Clock
 	// Loc is DUBAN_TIMEZONE: times are answered in it, and request times
 	// without an offset are read in it.
 	Loc *time.Location
@@ -162,6 +165,9 @@ func (s *server) routes() {
 	s.handle("POST /api/v1/deliveries/{id}/resend", s.resendDelivery)
 	s.handle("GET /api/v1/audit", s.auditLog)
 	s.handle("GET /api/v1/reports/appearance", s.appearanceReport)
+	if s.Bulletins != nil {
+		s.handle("POST /api/v1/reports/bulletin", s.sendBulletin)
+	}
 	s.calendarRoutes()
 	s.answerRoutes()
 

@@ -30,12 +30,14 @@ import (
 	"github.com/cityhall/duban/api"
 	slackbot "github.com/cityhall/duban/bot/slack"
 	"github.com/cityhall/duban/bot/telegram"
+	"github.com/cityhall/duban/bulletin"
 	"github.com/cityhall/duban/configs"
 	"github.com/cityhall/duban/i18n"
 	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/ratelimit"
 	"github.com/cityhall/duban/redact"
+	"github.com/cityhall/duban/reports"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -59,6 +61,7 @@ type App struct {
 	Hearings   *jobs.Hearings
 	Reconciler *jobs.Reconciler
 	Complaints *jobs.Complaints
+	Bulletins  *jobs.Bulletins
 	Telegram   *telegram.Bot
 	Slack      *slackbot.App
 	Registry   *prometheus.Registry
@@ -135,6 +138,9 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		Calendar: duban.NewCalendar(cfg.Location, cfg.Holidays...), Quiet: cfg.Quiet, Supervision: supervision,
 		Channel: cfg.SlackSupervisionChannel, Retention: cfg.ContactRetention, Clock: a.Clock,
 		Log: a.Log.With("component", "complaints"), Metrics: metrics})
+	a.Bulletins = jobs.NewBulletins(a.Store, a.Outbox, reports.New(a.Store, cfg.Location, a.Clock, bundle), jobs.BulletinsConfig{
+		T: bundle, Loc: cfg.Location, Period: bulletin.Period(cfg.BulletinPeriod), Channel: cfg.SlackSupervisionChannel,
+		Clock: a.Clock, Log: a.Log.With("component", "bulletin")})
 
 	routes := map[string]http.Handler{}
 	botName := ""
@@ -159,7 +165,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	}
 	calendars, linkAnswers := a.calendars(cfg, bundle)
 	a.handler = api.New(api.Deps{Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, Outbox: a.Outbox, Clock: a.Clock, Loc: cfg.Location,
-		Calendars: calendars, LinkAnswers: linkAnswers,
+		Calendars: calendars, LinkAnswers: linkAnswers, Bulletins: a.Bulletins,
 		AdminToken: cfg.AdminToken.Reveal(), BindCodeTTL: cfg.BindCodeTTL, TelegramBotUsername: botName,
 		Limiter: ratelimit.New(a.rdb), Open311Rate: cfg.Open311Limit, TrustedProxies: cfg.Proxies,
 		Ready: a.Ready, Metrics: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}), Routes: routes,

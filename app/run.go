@@ -52,7 +52,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer func() { stopLease(); <-leaseDone }()
 
 	srv := jobs.NewServer(a.redisOpt, jobs.ServerConfig{Concurrency: a.Cfg.Concurrency, ShutdownTimeout: a.Cfg.ShutdownTimeout}, a.Log)
-	if err := srv.Start(jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler, a.Complaints, a.housekeeping...)); err != nil {
+	mux := jobs.NewMux(a.Hearings, a.Outbox, a.Reconciler, a.Complaints, a.housekeeping...)
+	mux.HandleFunc(jobs.TypeBulletin, a.Bulletins.HandleBulletin)
+	if err := srv.Start(mux); err != nil {
 		ln.Close()
 		return fmt.Errorf("app: start workers: %w", err)
 	}
@@ -62,7 +64,11 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.Queue.Schedule(intake, a.Log, jobs.PeriodicReconcile(a.Cfg.ReconcileInterval), jobs.PeriodicSLACheck(a.Cfg.SLAInterval))
+		periodic := []jobs.Periodic{jobs.PeriodicReconcile(a.Cfg.ReconcileInterval), jobs.PeriodicSLACheck(a.Cfg.SLAInterval)}
+		if a.Cfg.Bulletin != nil {
+			periodic = append(periodic, jobs.PeriodicCron(jobs.TypeBulletin, a.Cfg.Bulletin, a.Cfg.Location, jobs.NewBulletinTask))
+		}
+		a.Queue.Schedule(intake, a.Log, periodic...)
 	}()
 
 	httpSrv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,

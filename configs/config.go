@@ -4,6 +4,7 @@
 package configs
 
 import (
+	"github.com/robfig/cron/v3"
 	"net/netip"
 	"slices"
 	"strings"
@@ -102,6 +103,15 @@ type Config struct {
 	// Quiet is QuietHours parsed in Location; set by Default and Validate.
 	Quiet duban.QuietHours `yaml:"-"`
 
+	// BulletinSchedule is when the bulletin (通报) is sent: a cron line
+	// (minute hour day-of-month month day-of-week) in local time.
+	BulletinSchedule string `yaml:"bulletin_schedule" env:"DUBAN_BULLETIN_SCHEDULE"`
+	// Bulletin is BulletinSchedule parsed; set by Default and Validate.
+	Bulletin cron.Schedule `yaml:"-"`
+	// BulletinPeriod is what the bulletin covers: the last whole week,
+	// month or quarter.
+	BulletinPeriod string `yaml:"bulletin_period" env:"DUBAN_BULLETIN_PERIOD"`
+
 	// Console prints every message on stdout as the console channel; serve
 	// --demo turns it on.
 	Console bool `yaml:"console" env:"DUBAN_CONSOLE"`
@@ -158,7 +168,14 @@ func Default() Config {
 	if err != nil {
 		panic("configs: default quiet hours: " + err.Error())
 	}
+	bulletin, err := cron.ParseStandard(defaultBulletinSchedule)
+	if err != nil {
+		panic("configs: default bulletin schedule: " + err.Error())
+	}
 	return Config{
+		BulletinSchedule:    defaultBulletinSchedule,
+		Bulletin:            bulletin,
+		BulletinPeriod:      "week",
 		HTTPAddr:            "127.0.0.1:8080",
 		DatabaseURL:         "sqlite:data/duban.db",
 		Timezone:            "Asia/Shanghai",
@@ -184,6 +201,9 @@ func Default() Config {
 		ReportsPerChat:      10,
 	}
 }
+
+// defaultBulletinSchedule sends the bulletin on Mondays at 09:00.
+const defaultBulletinSchedule = "0 9 * * 1"
 
 // TelegramEnabled reports whether the Telegram bot runs.
 func (c Config) TelegramEnabled() bool { return c.TelegramToken != "" }

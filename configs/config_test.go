@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"github.com/robfig/cron/v3"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -69,6 +70,12 @@ func TestDefault_MatchesTheContract(t *testing.T) {
 		ReportsPerChat:      10,
 		Open311Rate:         "10/m",
 		Open311Limit:        ratelimit.Rate{Limit: 10, Window: time.Minute},
+		BulletinSchedule:    "0 9 * * 1",
+		BulletinPeriod:      "week",
+	}
+	want.Bulletin, err = cron.ParseStandard("0 9 * * 1")
+	if err != nil {
+		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want, Default(), cmpOpts); diff != "" {
 		t.Errorf("Default() (-want +got):\n%s", diff)

@@ -3,6 +3,7 @@ package configs
 import (
 	"cmp"
 	"fmt"
+	"github.com/robfig/cron/v3"
 	"net"
 	"net/netip"
 	"net/url"
@@ -230,6 +231,15 @@ func (c *Config) checkSchedule(p *problems) {
 }
 
 func (c *Config) checkRuntime(p *problems) {
+	if s, err := cron.ParseStandard(c.BulletinSchedule); err != nil {
+		p.add("DUBAN_BULLETIN_SCHEDULE", "%q is not a cron line (want minute hour day month weekday, like 0 9 * * 1): %s",
+			c.BulletinSchedule, oneLine(err.Error()))
+	} else {
+		c.Bulletin = s
+	}
+	if !slices.Contains([]string{"week", "month", "quarter"}, c.BulletinPeriod) { // bulletin.ParsePeriod
+		p.add("DUBAN_BULLETIN_PERIOD", "%q is not week, month or quarter", c.BulletinPeriod)
+	}
 	if c.ReportsPerChat < 1 || c.ReportsPerChat > maxReportsPerChat {
 		p.add("DUBAN_REPORTS_PER_CHAT", "%d is out of range (want 1 to %d)", c.ReportsPerChat, maxReportsPerChat)
 	}

@@ -143,6 +143,24 @@ func (o *Outbox) Plan(ctx context.Context, tx *storage.Store, p *duban.Person, k
 	return d, nil
 }
 
+// PlanOn is Plan on channel ch only (an e-mail with attachments, say),
+// whatever p's order: nil when p cannot be reached on it.
+func (o *Outbox) PlanOn(ctx context.Context, tx *storage.Store, p *duban.Person, ch duban.Channel, key string, msg duban.Message) (*duban.Delivery, error) {
+	if len(o.senders.For(AddressOf(p), []duban.Channel{ch})) == 0 {
+		return nil, nil
+	}
+	payload, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: encode message: %w", err)
+	}
+	d := &duban.Delivery{DedupeKey: key + "|" + string(ch), PersonID: p.ID, Channel: ch, Kind: msg.Kind,
+		Ref: msg.Ref, Payload: string(payload)}
+	if _, err := tx.CreateDelivery(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 // Enqueue queues the send tasks of planned deliveries, after their rows
 // are committed. A failure is logged, not returned: reconcile re-enqueues
 // queued rows, so nothing is lost.

@@ -27,8 +27,15 @@ func (q *Queue) schedule(ctx context.Context, log *slog.Logger, p Periodic) {
 	tick := time.NewTicker(p.Look)
 	defer tick.Stop()
 	for {
-		start := q.clock.Now().Truncate(p.Every)
-		if err := q.enqueue(ctx, p.Task(start)); err != nil && ctx.Err() == nil {
+		var start time.Time
+		if p.Start != nil {
+			start = p.Start(q.clock.Now())
+		} else {
+			start = q.clock.Now().Truncate(p.Every)
+		}
+		if start.IsZero() {
+			// No moment of the schedule yet.
+		} else if err := q.enqueue(ctx, p.Task(start)); err != nil && ctx.Err() == nil {
 			log.Warn("enqueue periodic task", slog.String("type", p.Type), slog.Any("error", err))
 		}
 		select {

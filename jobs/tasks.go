@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/robfig/cron/v3"
 
 	"github.com/cityhall/duban"
 )
@@ -23,6 +24,7 @@ const (
 	TypeChannelEscalation = "hearing:escalation_post" // a hearing's escalation in the supervision channel
 	TypeReconcile         = "reconcile"               // periodic: tasks rebuilt from the database
 	TypeSLACheck          = "complaint:sla"           // periodic: complaints' time limits
+	TypeBulletin          = "report:bulletin"         // periodic (cron): the bulletin (通报)
 )
 
 // Retention keeps a finished task's id for a while, so a reconcile pass
@@ -165,10 +167,29 @@ func NewSLACheckTask(p time.Time, period time.Duration) *asynq.Task {
 		asynq.Retention(period+time.Minute), asynq.MaxRetry(2), asynq.Timeout(period), asynq.Queue(QueueName))
 }
 
+// BulletinPayload names the moment a bulletin was scheduled for; it
+// covers the last whole period before it.
+type BulletinPayload struct {
+	At int64 `json:"at"` // unix seconds
+}
+
+// NewBulletinTask makes the bulletin of the schedule's moment at: one id
+// a moment, kept longer than the schedule's longest gap, so replicas and
+// restarts enqueue it once (and its mails are written ahead under the
+// bulletin's key besides).
+func NewBulletinTask(at time.Time) *asynq.Task {
+	b, _ := json.Marshal(BulletinPayload{At: at.Unix()})
+	return asynq.NewTask(TypeBulletin, b, asynq.TaskID(fmt.Sprintf("bulletin:%d", at.Unix())),
+		asynq.Retention(100*24*time.Hour), asynq.MaxRetry(8), asynq.Timeout(5*time.Minute), asynq.Queue(QueueName))
+}
+
 // Periodic is a task enqueued once a period by Queue.Schedule.
 type Periodic struct {
 	Type  string        // the task type, for the log
-	Every time.Duration // the period
+	Every time.Duration // the period; or Start says when the current one began
+	// Start, when set, returns the start of the period now falls in (the
+	// latest moment of a cron schedule), zero when there is none yet.
+	Start func(now time.Time) time.Time
 	// Look is how often the schedule looks for a new period: a new
 	// period's task is enqueued at most Look after the period starts.
 	Look time.Duration
@@ -182,6 +203,27 @@ type Periodic struct {
 func PeriodicReconcile(every time.Duration) Periodic {
 	return Periodic{Type: TypeReconcile, Every: every, Look: every / 4,
 		Task: func(p time.Time) *asynq.Task { return NewReconcileTask(p, every) }}
+}
+
+// PeriodicCron is task at each moment of the cron schedule spec (read in
+// loc), looked for every minute: a moment missed while no replica ran is
+// sent when one starts again (once: the task id names the moment).
+func PeriodicCron(typ string, spec cron.Schedule, loc *time.Location, task func(at time.Time) *asynq.Task) Periodic {
+	return Periodic{Type: typ, Look: time.Minute, Task: task, Start: func(now time.Time) time.Time {
+		return latestFire(spec, now.In(loc))
+	}}
+}
+
+// latestFire is the latest moment of spec not after now, zero when there
+// is none within two of its gaps before now.
+func latestFire(spec cron.Schedule, now time.Time) time.Time {
+	next := spec.Next(now)
+	gap := spec.Next(next).Sub(next)
+	var last time.Time
+	for t := spec.Next(now.Add(-2 * gap)); !t.After(now); t = spec.Next(t) {
+		last = t
+	}
+	return last
 }
 
 // PeriodicSLACheck is the SLA check every period (a quarter period's look,

@@ -193,7 +193,11 @@ func (e *Email) render(ctx context.Context, addr duban.Address, msg duban.Messag
 	if err := m.AddToFormat(addr.Name, addr.Email); err != nil {
 		return nil, &PermanentError{Channel: duban.ChannelEmail, Err: fmt.Errorf("email: to %q: %w", addr.Email, err)}
 	}
-	m.Subject(e.subject(locale, msg))
+	if msg.Subject != "" {
+		m.Subject(msg.Subject)
+	} else {
+		m.Subject(e.subject(locale, msg))
+	}
 	m.SetDate()
 	m.SetMessageID()
 
@@ -224,7 +228,14 @@ func (e *Email) render(ctx context.Context, addr duban.Address, msg duban.Messag
 	}
 	rich.WriteString("</body></html>")
 	m.SetBodyString(mail.TypeTextPlain, plain.String())
-	m.AddAlternativeString(mail.TypeTextHTML, rich.String())
+	if msg.HTML != "" {
+		m.AddAlternativeString(mail.TypeTextHTML, msg.HTML)
+	} else {
+		m.AddAlternativeString(mail.TypeTextHTML, rich.String())
+	}
+	for _, a := range msg.Attachments {
+		m.AttachReadSeeker(a.Name, bytes.NewReader(a.Data), mail.WithFileContentType(mail.ContentType(a.Type)))
+	}
 
 	if h != nil && ha != nil {
 		var buf bytes.Buffer
