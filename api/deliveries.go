@@ -49,7 +49,7 @@ func (s *server) deliveryOut(ctx context.Context, ds []duban.Delivery) ([]delive
 	return out, nil
 }
 
-// listDeliveries: GET /api/v1/deliveries?status=&ref=&limit=, newest first.
+// listDeliveries: GET /api/v1/deliveries?status=&ref=&limit=&cursor=, newest first.
 //
 // Every delivery is listed, those to reporters included, named "reporter".
 func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
@@ -65,8 +65,8 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, a jobs.A
 	if err != nil {
 		return err
 	}
-	f.Limit = limit
-	ds, err := s.Store.Deliveries(r.Context(), f)
+	f.Limit, f.After = limit, q.Get("cursor")
+	ds, next, err := s.Store.DeliveriesPage(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -74,6 +74,7 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, a jobs.A
 	if err != nil {
 		return err
 	}
+	setNext(w, r, next)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -119,7 +120,7 @@ type auditJSON struct {
 	At string `json:"at"`
 }
 
-// auditLog: GET /api/v1/audit?limit=, newest first, for admins.
+// auditLog: GET /api/v1/audit?limit=&cursor=, newest first, for admins.
 func (s *server) auditLog(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
 	if err := actorOf(a).Check(duban.AuditRead, duban.Subject{}); err != nil {
 		return err
@@ -128,10 +129,11 @@ func (s *server) auditLog(w http.ResponseWriter, r *http.Request, a jobs.Actor) 
 	if err != nil {
 		return err
 	}
-	entries, err := s.Store.AuditLog(r.Context(), limit)
+	entries, next, err := s.Store.AuditPage(r.Context(), limit, r.URL.Query().Get("cursor"))
 	if err != nil {
 		return err
 	}
+	setNext(w, r, next)
 	out := make([]auditJSON, 0, len(entries))
 	for _, e := range entries {
 		out = append(out, auditJSON{AuditEntry: e, At: rfc3339(e.At, s.Loc)})

@@ -128,9 +128,15 @@ type ComplaintFilter struct {
 	CreatedFrom      *time.Time
 	CreatedTo        *time.Time
 	Limit            int
+	// Order is the order of the list: newest first by default, or by
+	// time limit (ComplaintsPage).
+	Order ComplaintOrder
+	// After is the cursor of the page before (ComplaintsPage).
+	After string
 }
 
-// Complaints lists complaints, newest first.
+// Complaints lists complaints, newest first (or in f.Order, from the
+// cursor f.After).
 func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Complaint, error) {
 	q := `SELECT ` + complaintCols + ` FROM complaints WHERE 1=1`
 	var args []any
@@ -186,11 +192,15 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 	if f.CreatedTo != nil {
 		add("created_at < ?", ts(*f.CreatedTo))
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 200
+	order, cond, more, err := complaintPaging(f)
+	if err != nil {
+		return nil, err
 	}
-	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit)
+	if cond != "" {
+		q += " AND " + cond
+		args = append(args, more...)
+	}
+	q += order + fmt.Sprintf(" LIMIT %d", pageRows(f.Limit, 200))
 	out := []duban.Complaint{}
 	if err := s.sel(ctx, &out, q, args...); err != nil {
 		return nil, fmt.Errorf("list complaints: %w", err)
