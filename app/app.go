@@ -152,6 +152,9 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 			routes["POST /slack/events"] = a.Slack.EventsHandler()
 		}
 	}
+	if err := a.mountWeb(cfg, bundle, routes); err != nil {
+		return nil, err
+	}
 	a.handler = api.New(api.Deps{Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, Outbox: a.Outbox, Clock: a.Clock, Loc: cfg.Location,
 		AdminToken: cfg.AdminToken.Reveal(), BindCodeTTL: cfg.BindCodeTTL, TelegramBotUsername: botName,
 		Limiter: ratelimit.New(a.rdb), Open311Rate: cfg.Open311Limit, TrustedProxies: cfg.Proxies,
