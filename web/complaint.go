@@ -18,7 +18,8 @@ type complaintPage struct {
 	Agency      string
 	Reported    string
 	Handler     string
-	DaysLeft    *int
+	DaysLeft    int
+	HasDays     bool
 	Overdue     bool
 	SeeReporter bool
 	Attachments []storage.Attachment
@@ -101,7 +102,7 @@ func (w *Web) complaintPage(r *http.Request, me *viewer) (*complaintPage, error)
 	}
 	if c.DueAt != nil && c.Status == duban.ComplaintAssigned && w.Complaints.Calendar != nil {
 		n := w.Complaints.Calendar.WorkingDaysBetween(now, *c.DueAt)
-		p.DaysLeft = &n
+		p.DaysLeft, p.HasDays = n, true
 	}
 	if p.Attachments, err = w.Store.Attachments(ctx, c.ID); err != nil {
 		return nil, err

@@ -27,7 +27,8 @@ type queueRow struct {
 	Agency   string
 	Reported string
 	Handler  string
-	DaysLeft *int
+	DaysLeft int
+	HasDays  bool
 	Overdue  bool
 }
 
@@ -149,7 +150,7 @@ func (w *Web) queue(rw http.ResponseWriter, r *http.Request, me *viewer) error {
 		}
 		if c.DueAt != nil && c.Status == duban.ComplaintAssigned && cal != nil {
 			n := cal.WorkingDaysBetween(now, *c.DueAt)
-			row.DaysLeft = &n
+			row.DaysLeft, row.HasDays = n, true
 		}
 		page.Rows = append(page.Rows, row)
 	}

@@ -16,14 +16,14 @@ import (
 
 // sessionStore keeps scs's sessions in the database (table web_sessions),
 // so that every replica shares them and a restart signs nobody out. scs
-// hands it the SHA-256 of each token (HashTokenInStore).
+// hands it the SHA-256 of each token (HashTokenInStore). Expiry is by the
+// wall clock, as scs itself sets and checks every deadline by it.
 type sessionStore struct {
-	st    *storage.Store
-	clock duban.Clock
+	st *storage.Store
 }
 
 func (s *sessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	return s.st.FindWebSession(ctx, token, s.clock.Now())
+	return s.st.FindWebSession(ctx, token, time.Now())
 }
 
 func (s *sessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {

@@ -125,7 +125,7 @@ func New(d Deps) (*Web, error) {
 	w.pages = p
 
 	sm := scs.New()
-	sm.Store = &sessionStore{st: d.Store, clock: d.Clock}
+	sm.Store = &sessionStore{st: d.Store}
 	sm.IdleTimeout = SessionIdle
 	sm.Lifetime = sessionLifetime
 	sm.HashTokenInStore = true
