@@ -54,7 +54,7 @@ func TestQueue_FiltersSortsByTimeLimitAndShowsWorkingDaysLeft(t *testing.T) {
 			for _, id := range tt.want {
 				ws = append(ws, fmt.Sprint(id))
 			}
-			if got := rows(b.get("/complaints?" + tt.query).want(t, http.StatusOK)); strings.Join(got, ",") != strings.Join(ws, ",") {
+			if got := rows(b.get("/complaints?"+tt.query).want(t, http.StatusOK)); strings.Join(got, ",") != strings.Join(ws, ",") {
 				t.Errorf("%s: %v, want %v", tt.query, got, ws)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/i18n"
 )
 
@@ -46,6 +47,7 @@ func baseFuncs(b *i18n.Bundle) template.FuncMap {
 			return nil
 		},
 		"add":  func(a, b int) int { return a + b },
+		"code": duban.FormatTrackingCode,
 		"list": func(xs ...int) []int { return xs },
 		"abs": func(a int) int {
 			if a < 0 {
