@@ -83,31 +83,18 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, a jobs.A
 // delivery (or one a crash left sending) again → 202; a sent or queued one
 // is a 409.
 func (s *server) resendDelivery(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := actorOf(a).Check(duban.DeliveryResend, duban.Subject{}); err != nil {
-		return err
-	}
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	err = s.Store.InTx(ctx, func(tx *storage.Store) error {
-		if err := tx.ResendDelivery(ctx, id); err != nil {
-			return notFound(err, "delivery %d", id)
-		}
-		return tx.Audit(ctx, a.String(), "delivery.resend", fmt.Sprintf("delivery:%d", id), "")
-	})
+	if s.outbox == nil {
+		return fmt.Errorf("api: resend: no outbox")
+	}
+	d, err := s.outbox.Resend(r.Context(), a, id)
 	if err != nil {
-		return err
+		return notFound(err, "delivery %d", id)
 	}
-	d, err := s.Store.DeliveryByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	if s.outbox != nil {
-		s.outbox.Enqueue(ctx, d)
-	}
-	out, err := s.deliveryOut(ctx, []duban.Delivery{*d})
+	out, err := s.deliveryOut(r.Context(), []duban.Delivery{*d})
 	if err != nil {
 		return err
 	}

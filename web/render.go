@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cityhall/duban"
@@ -19,7 +20,7 @@ type pages struct {
 }
 
 // pageNames are the files of templates/ besides layout.html.
-var pageNames = []string{"login", "error", "queue", "complaint", "hearings", "hearing", "me"}
+var pageNames = []string{"login", "error", "queue", "complaint", "hearings", "hearing", "me", "new", "callbacks", "deliveries", "audit"}
 
 // baseFuncs are replaced per request by the viewer's (funcs); they are
 // declared here so the templates parse.
@@ -46,9 +47,14 @@ func baseFuncs(b *i18n.Bundle) template.FuncMap {
 			}
 			return nil
 		},
-		"add":  func(a, b int) int { return a + b },
-		"code": duban.FormatTrackingCode,
-		"list": func(xs ...int) []int { return xs },
+		"add":   func(a, b int) int { return a + b },
+		"code":  duban.FormatTrackingCode,
+		"list":  func(xs ...int) []int { return xs },
+		"slist": func(xs ...string) []string { return xs },
+		"before": func(s, sep string) string {
+			b, _, _ := strings.Cut(s, sep)
+			return b
+		},
 		"abs": func(a int) int {
 			if a < 0 {
 				return -a

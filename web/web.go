@@ -166,7 +166,8 @@ func New(d Deps) (*Web, error) {
 func (w *Web) Routes() map[string]http.Handler {
 	out := map[string]http.Handler{}
 	for _, p := range []string{"/{$}", "/login", "/logout", "/lang", "/static/", "/complaints", "/complaints/",
-		"/hearings", "/hearings/", "/me", "/me/"} {
+		"/hearings", "/hearings/", "/me", "/me/",
+		"/callbacks", "/deliveries", "/deliveries/", "/admin/audit"} {
 		out[p] = w
 	}
 	if w.Monitor != nil {
@@ -189,6 +190,8 @@ func (w *Web) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /lang", w.switchLang)
 
 	mux.HandleFunc("GET /complaints", w.page(w.queue))
+	mux.HandleFunc("GET /complaints/new", w.page(w.newComplaint))
+	mux.HandleFunc("POST /complaints/new", w.page(w.logComplaint))
 	mux.HandleFunc("GET /complaints/{id}", w.page(w.complaint))
 	mux.HandleFunc("POST /complaints/{id}/actions", w.page(w.act))
 	mux.HandleFunc("GET /complaints/{id}/files/{n}", w.page(w.file))
@@ -201,6 +204,10 @@ func (w *Web) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /hearings/{id}/cancel", w.page(w.cancelHearing))
 	mux.HandleFunc("POST /hearings/{id}/outcome", w.page(w.recordOutcome))
 
+	mux.HandleFunc("GET /callbacks", w.page(w.callbacks))
+	mux.HandleFunc("GET /deliveries", w.page(w.deliveries))
+	mux.HandleFunc("POST /deliveries/{id}/resend", w.page(w.resend))
+	mux.HandleFunc("GET /admin/audit", w.page(w.audit))
 	mux.HandleFunc("GET /me", w.page(w.mePage))
 	mux.HandleFunc("POST /me/password", w.page(w.changePassword))
 
