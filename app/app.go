@@ -70,6 +70,8 @@ type App struct {
 
 	mu       sync.Mutex
 	listener net.Listener
+
+	closeMonitor func() // asynq's web monitor (app/web.go)
 }
 
 // New builds everything and migrates the database; nothing runs until Run.
@@ -261,6 +263,9 @@ func (a *App) Addr() string {
 
 // Close releases what New opened. Run calls it on the way out.
 func (a *App) Close() {
+	if a.closeMonitor != nil {
+		a.closeMonitor()
+	}
 	if a.client != nil {
 		a.client.Close()
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hibiken/asynqmon"
+
 	"github.com/cityhall/duban/api"
 	"github.com/cityhall/duban/configs"
 	"github.com/cityhall/duban/i18n"
@@ -29,5 +31,12 @@ func (a *App) mountWeb(cfg configs.Config, bundle *i18n.Bundle, routes map[strin
 	return nil
 }
 
-// queueMonitor is asynq's web monitor; nil until it is built.
-func (a *App) queueMonitor() http.Handler { return nil }
+// queueMonitor is asynq's own web monitor on the Redis in use, served by
+// the pages at /admin/queues to admins. Its connections are closed with
+// the App's Redis client (asynqmon closes its own on Close, which
+// closeMonitor calls).
+func (a *App) queueMonitor() http.Handler {
+	h := asynqmon.New(asynqmon.Options{RootPath: "/admin/queues", RedisConnOpt: a.redisOpt})
+	a.closeMonitor = func() { _ = h.Close() }
+	return h
+}

@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cityhall/duban/storage/storagetest"
@@ -230,4 +232,43 @@ func TestBrowser_EnglishOnAPhone(t *testing.T) {
 		t.Errorf("the queue in English reads:\n%s", txt)
 	}
 	b.shot("queue-phone-en")
+}
+
+func TestBrowser_TheQueueMonitorAsksNoOtherHost(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	e.assigned("乱罚款", 5) // a delivery in the queue
+	b := e.tab(t, exe, 1280, 900)
+	b.signIn("admin")
+	var mu sync.Mutex
+	var urls []string
+	if _, err := chromedp.Call(b.ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Listen(b.ctx, func(ev any) {
+		if r, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			urls = append(urls, r.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.do("open the monitor",
+		chromedp.Navigate(e.srv.URL+"/admin/queues"),
+		chromedp.WaitVisible(chromedp.CSS("#root header")),
+		chromedp.Evaluate[chromedp.Void](`document.fonts.ready`, chromedp.EvalAwaitPromise),
+	)
+	time.Sleep(time.Second) // its first API calls
+	b.shot("queue-monitor")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, u := range urls {
+		if !strings.HasPrefix(u, e.srv.URL) && !strings.HasPrefix(u, "data:") {
+			t.Errorf("the monitor asked another host: %s", u)
+		}
+	}
+	if len(urls) < 3 {
+		t.Errorf("saw only %d requests: %v", len(urls), urls)
+	}
 }
