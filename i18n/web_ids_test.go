@@ -192,5 +192,11 @@ func init() {
 		"web.a.action":             {},
 		"web.a.target":             {},
 		"web.a.detail":             {},
+		"web.h.answer_for":         {"Agency": "市公安局"},
+		"web.h.delegate_to":        {},
+		"web.h.delegate_name":      {},
+		"web.h.delegate_reason":    {},
+		"web.h.answer_save":        {},
+		"web.h.answered":           {},
 	})
 }

@@ -194,6 +194,9 @@ type hearingPage struct {
 	Reminders []reminderRow
 	Error     string
 	People    map[int64]string
+	// Answerable are the defendant agencies (by hearing agency id) whose
+	// answer the viewer may give (their head) or record (the office).
+	Answerable map[int64]bool
 }
 
 type reminderRow struct {
@@ -225,7 +228,13 @@ func (w *Web) hearingPageOf(r *http.Request, me *viewer) (*hearingPage, error) {
 	if !me.Actor().May(duban.HearingRead, duban.OfHearing(h)) {
 		return nil, fmt.Errorf("hearing %d: %w", id, duban.ErrNotFound)
 	}
-	p := &hearingPage{H: *h, People: map[int64]string{}}
+	p := &hearingPage{H: *h, People: map[int64]string{}, Answerable: map[int64]bool{}}
+	actor := me.Actor()
+	for _, ha := range h.Agencies {
+		subj := duban.Subject{Agencies: []int64{ha.AgencyID}}
+		p.Answerable[ha.ID] = h.Status == duban.HearingScheduled &&
+			(actor.May(duban.HearingAnswer, subj) || actor.May(duban.HearingRecordAnswer, subj))
+	}
 	rs, err := w.Store.RemindersOfHearing(ctx, id)
 	if err != nil {
 		return nil, err
@@ -309,4 +318,31 @@ func (w *Web) recordOutcome(rw http.ResponseWriter, r *http.Request, me *viewer)
 		_, err = w.Hearings.RecordOutcome(r.Context(), me.Actor(), id, r.PostFormValue("agency"), att)
 		return err
 	}, "web.h.outcome_recorded")
+}
+
+// answerHearing: POST /hearings/{id}/answer, a head's answer for their
+// agency, or one the office records as given by phone
+// (jobs.Hearings.Answer, which asks the rule book).
+func (w *Web) answerHearing(rw http.ResponseWriter, r *http.Request, me *viewer) error {
+	return w.hearingAction(rw, r, me, func(id int64) error {
+		haID, err := strconv.ParseInt(r.PostFormValue("ha"), 10, 64)
+		if err != nil {
+			return duban.Invalid("agency", "choose an agency")
+		}
+		h, err := w.Store.HearingByID(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, ha := range h.Agencies {
+			found = found || ha.ID == haID
+		}
+		if !found {
+			return duban.Invalid("agency", "is not a defendant of this hearing")
+		}
+		_, _, err = w.Hearings.Answer(r.Context(), me.Actor(), jobs.AnswerRequest{HearingAgencyID: haID,
+			Answer: duban.Answer(r.PostFormValue("answer")), DelegateName: r.PostFormValue("delegate_name"),
+			DelegateReason: r.PostFormValue("delegate_reason")})
+		return err
+	}, "web.h.answered")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
 )
@@ -218,4 +219,28 @@ func TestHearings_RegisterShowRemindersAndRecordTheOutcome(t *testing.T) {
 			t.Errorf("outcome not recorded: %+v %v", h, err)
 		}
 	})
+}
+
+func TestHearings_TheHeadAnswersForTheirAgencyTheOfficeRecordsByPhone(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	h, _, err := e.app.Hearings.Register(e.ctx, jobs.Actor{Name: "test"}, duban.Notice{CaseNumber: "(2026)沪0101行初5号", Court: "黄浦区人民法院",
+		Courtroom: "第一法庭", Agencies: []string{"GA", "SJ"}, StartsAt: start.Add(48 * time.Hour), Plaintiff: "王某", Cause: "行政处罚"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := path("/hearings/%d", h.ID)
+	ga, sj := h.Agencies[0], h.Agencies[1]
+	head := e.browser().signIn("head")
+	page := head.get(loc).want(t, http.StatusOK, `id="answer-GA"`)
+	if strings.Contains(page.body, `id="answer-SJ"`) {
+		t.Error("the head of GA is offered to answer for SJ")
+	}
+	head.post(loc, loc+"/answer", url.Values{"ha": {fmt.Sprint(sj.ID)}, "answer": {"confirmed"}}).want(t, http.StatusForbidden)
+	head.post(loc, loc+"/answer", url.Values{"ha": {fmt.Sprint(ga.ID)}, "answer": {"delegated"}}).want(t, http.StatusUnprocessableEntity, "delegate.name")
+	head.post(loc, loc+"/answer", url.Values{"ha": {fmt.Sprint(ga.ID)}, "answer": {"delegated"},
+		"delegate_name": {"李副局长"}, "delegate_reason": {"参加市政府常务会议"}}).want(t, http.StatusSeeOther)
+	staff := e.browser().signIn("staff")
+	staff.post(loc, loc+"/answer", url.Values{"ha": {fmt.Sprint(sj.ID)}, "answer": {"confirmed"}}).want(t, http.StatusSeeOther)
+	staff.get(loc).want(t, http.StatusOK, "李副局长", "参加市政府常务会议", "已确认出庭")
+	e.browser().signIn("sup").post(loc, loc+"/answer", url.Values{"ha": {fmt.Sprint(sj.ID)}, "answer": {"confirmed"}}).want(t, http.StatusForbidden)
 }

@@ -203,6 +203,7 @@ func (w *Web) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /hearings/{id}/move", w.page(w.moveHearing))
 	mux.HandleFunc("POST /hearings/{id}/cancel", w.page(w.cancelHearing))
 	mux.HandleFunc("POST /hearings/{id}/outcome", w.page(w.recordOutcome))
+	mux.HandleFunc("POST /hearings/{id}/answer", w.page(w.answerHearing))
 
 	mux.HandleFunc("GET /callbacks", w.page(w.callbacks))
 	mux.HandleFunc("GET /deliveries", w.page(w.deliveries))
