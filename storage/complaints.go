@@ -29,6 +29,9 @@ func (s *Store) CreateComplaint(ctx context.Context, c *duban.Complaint) error {
 	if err != nil {
 		return fmt.Errorf("create complaint: %w", err)
 	}
+	if err := s.indexComplaintText(ctx, id, complaintText(c.Description, c.TrackingCode)); err != nil {
+		return err
+	}
 	c.ID = id
 	return nil
 }
@@ -173,9 +176,9 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 		add("due_at < ?", ts(*f.OverdueAt))
 	}
 	if f.Query != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(f.Query) + "%"
-		q += ` AND (description LIKE ? ESCAPE '\' OR tracking_code LIKE ? ESCAPE '\')`
-		args = append(args, like, strings.ToUpper(like))
+		cond, more := textCondition(f.Query)
+		q += " AND " + cond
+		args = append(args, more...)
 	}
 	if f.MergedInto != nil {
 		add("merged_into = ?", *f.MergedInto)

@@ -104,7 +104,9 @@ func complaintPaging(f ComplaintFilter) (order, cond string, args []any, err err
 		default:
 			cond, args = "(due_at IS NULL OR due_at > ? OR (due_at = ? AND id > ?))", []any{ts(*c.At), ts(*c.At), c.ID}
 		}
-		return " ORDER BY CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, id", cond, args, nil
+		// NULLS LAST is PostgreSQL's default for ASC, so its (due_at, id)
+		// indexes (migration 00007) give this order without a sort.
+		return " ORDER BY due_at ASC NULLS LAST, id", cond, args, nil
 	}
 	return "", "", nil, duban.Invalid("order", "unknown order %q", f.Order)
 }

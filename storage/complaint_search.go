@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Text search of complaints (ComplaintFilter.Query): the bigrams of a
+// complaint's description and tracking code are kept in complaint_grams
+// (migrations 00008); a query of two characters or more narrows to the
+// complaints holding every one of its bigrams, and LIKE checks only those.
+
+// maxQueryGrams bounds the bigrams a query intersects: more narrow little
+// further, and LIKE checks the rest.
+const maxQueryGrams = 8
+
+// gramBatch is the rows of one INSERT of grams.
+const gramBatch = 400
+
+// lowerASCII lowers ASCII letters only, as SQLite's lower() does and the
+// migration's translate() does for PostgreSQL, so both dialects and Go
+// cut the same grams.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
+// grams returns the distinct bigrams of s (ASCII lowered), in order of
+// first appearance.
+func grams(s string) []string {
+	s = lowerASCII(s)
+	var out []string
+	seen := map[string]bool{}
+	prev, prevSize := rune(-1), 0
+	for i, r := range s {
+		if prev >= 0 {
+			g := s[i-prevSize : i+utf8.RuneLen(r)]
+			if !seen[g] {
+				seen[g] = true
+				out = append(out, g)
+			}
+		}
+		prev, prevSize = r, utf8.RuneLen(r)
+	}
+	return out
+}
+
+// complaintText is what a complaint is found by.
+func complaintText(description, code string) string { return description + "\n" + code }
+
+// indexComplaintText stores the bigrams of a new complaint.
+func (s *Store) indexComplaintText(ctx context.Context, id int64, text string) error {
+	gs := grams(text)
+	slices.Sort(gs) // one order, so concurrent inserts never deadlock
+	for len(gs) > 0 {
+		n := min(len(gs), gramBatch)
+		q := `INSERT INTO complaint_grams (gram, complaint_id) VALUES ` + strings.Repeat("(?, ?), ", n-1) + `(?, ?) ON CONFLICT DO NOTHING`
+		args := make([]any, 0, 2*n)
+		for _, g := range gs[:n] {
+			args = append(args, g, id)
+		}
+		if _, err := s.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("index complaint %d: %w", id, err)
+		}
+		gs = gs[n:]
+	}
+	return nil
+}
+
+// textCondition is the WHERE condition of a text query, with its
+// arguments: the complaints holding every bigram of the query (at most
+// maxQueryGrams of them, spread over it), whose description or tracking
+// code contains it. A one-character query has no bigram and reads every
+// row.
+func textCondition(query string) (string, []any) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(query) + "%"
+	cond := `(description LIKE ? ESCAPE '\' OR tracking_code LIKE ? ESCAPE '\')`
+	args := []any{like, strings.ToUpper(like)}
+	gs := grams(query)
+	if len(gs) == 0 {
+		return cond, args
+	}
+	if len(gs) > maxQueryGrams {
+		picked := make([]string, 0, maxQueryGrams)
+		for i := range maxQueryGrams {
+			picked = append(picked, gs[i*(len(gs)-1)/(maxQueryGrams-1)])
+		}
+		gs = picked
+	}
+	parts := make([]string, len(gs))
+	var gargs []any
+	for i, g := range gs {
+		parts[i] = `SELECT complaint_id FROM complaint_grams WHERE gram = ?`
+		gargs = append(gargs, g)
+	}
+	return `id IN (` + strings.Join(parts, ` INTERSECT `) + `) AND ` + cond, append(gargs, args...)
+}
