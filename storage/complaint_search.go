@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cityhall/duban"
 )
 
 // Text search of complaints (ComplaintFilter.Query): the bigrams of a
@@ -75,11 +77,16 @@ func (s *Store) indexComplaintText(ctx context.Context, id int64, text string) e
 }
 
 // textCondition is the WHERE condition of a text query, with its
-// arguments: the complaints holding every bigram of the query (at most
+// arguments: a whole tracking code's complaint, or the complaints holding every bigram of the query (at most
 // maxQueryGrams of them, spread over it), whose description or tracking
 // code contains it. A one-character query has no bigram and reads every
 // row.
 func textCondition(query string) (string, []any) {
+	// A whole tracking code, as people type or read it aloud (dashes,
+	// O for 0), is that complaint: its unique index answers at once.
+	if code, err := duban.ParseTrackingCode(query); err == nil {
+		return `tracking_code = ?`, []any{code}
+	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(query) + "%"
 	cond := `(description LIKE ? ESCAPE '\' OR tracking_code LIKE ? ESCAPE '\')`
 	args := []any{like, strings.ToUpper(like)}

@@ -38,8 +38,9 @@ func TestComplaints_TextSearchFindsChineseThroughBigrams(t *testing.T) {
 			{"100%", []int64{odd}},
 			{"费_无", []int64{odd}},
 			{"_", []int64{odd}},
-			{"aaaaaaa2", []int64{fee}}, // the tracking code, any case
-			{"road toll", nil}, // LIKE keeps PostgreSQL's case on text; see below
+			{"aaaaaaa2", []int64{fee}},       // part of the tracking code, any case
+			{"aaaa-aaaa-aaa2", []int64{fee}}, // the whole code, as shown
+			{"road toll", nil},               // LIKE keeps PostgreSQL's case on text; see below
 			{"Road Toll", []int64{odd}},
 			{"没有的内容", nil},
 		} {

@@ -43,7 +43,7 @@ const testPassword = "a long test password"
 // httptest, and an office: two agencies, a head and a handler at GA,
 // office staff, a supervisor and an admin, each with a web login.
 type env struct {
-	t                                *testing.T
+	t                                testing.TB
 	ctx                              context.Context
 	app                              *app.App
 	clock                            *duban.ManualClock
@@ -53,7 +53,7 @@ type env struct {
 	head, handler, staff, sup, admin *duban.Person
 }
 
-func newEnv(t *testing.T, dbURL string, set ...func(*configs.Config)) *env {
+func newEnv(t testing.TB, dbURL string, set ...func(*configs.Config)) *env {
 	t.Helper()
 	cfg := configs.Default()
 	cfg.DatabaseURL = configs.Secret(dbURL)
@@ -209,7 +209,7 @@ func (b *browser) signIn(login string) *browser {
 	return b
 }
 
-func (p page) want(t *testing.T, status int, contains ...string) page {
+func (p page) want(t testing.TB, status int, contains ...string) page {
 	t.Helper()
 	if p.status != status {
 		t.Fatalf("status %d, want %d\n%s", p.status, status, p.body)

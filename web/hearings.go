@@ -13,7 +13,7 @@ import (
 )
 
 // hearingsPageSize is the hearings a page of upcoming ones shows.
-const hearingsPageSize = 100
+const hearingsPageSize = 50
 
 type hearingRow struct {
 	H         duban.Hearing
@@ -86,11 +86,16 @@ func (w *Web) hearingsPage(r *http.Request, me *viewer) (*hearingsPage, error) {
 	if next != "" {
 		p.Next = "/hearings?agency=" + p.Agency + "&cursor=" + next
 	}
+	ids := make([]int64, len(hs))
+	for i, h := range hs {
+		ids[i] = h.ID
+	}
+	reminders, err := w.Store.RemindersOfHearings(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, h := range hs {
-		row := hearingRow{H: h}
-		if row.Reminders, err = w.Store.RemindersOfHearing(ctx, h.ID); err != nil {
-			return nil, err
-		}
+		row := hearingRow{H: h, Reminders: reminders[h.ID]}
 		for _, rm := range row.Reminders {
 			switch rm.Status {
 			case duban.ReminderSent:
