@@ -77,23 +77,50 @@ func (s *Store) indexComplaintText(ctx context.Context, id int64, text string) e
 }
 
 // textCondition is the WHERE condition of a text query, with its
-// arguments: a whole tracking code's complaint, or the complaints holding every bigram of the query (at most
-// maxQueryGrams of them, spread over it), whose description or tracking
-// code contains it. A one-character query has no bigram and reads every
-// row.
-func textCondition(query string) (string, []any) {
+// arguments: a whole tracking code's complaint, or the complaints holding
+// the query's rarest bigrams (at most queryGrams of them), whose
+// description or tracking code contains it. A one-character query has no
+// bigram and reads every row.
+func (s *Store) textCondition(ctx context.Context, query string) (string, []any, error) {
 	// A whole tracking code, as people type or read it aloud (dashes,
 	// O for 0), is that complaint: its unique index answers at once.
 	if code, err := duban.ParseTrackingCode(query); err == nil {
-		return `tracking_code = ?`, []any{code}
+		return `tracking_code = ?`, []any{code}, nil
 	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(query) + "%"
 	cond := `(description LIKE ? ESCAPE '\' OR tracking_code LIKE ? ESCAPE '\')`
 	args := []any{like, strings.ToUpper(like)}
 	gs := grams(query)
 	if len(gs) == 0 {
-		return cond, args
+		return cond, args, nil
 	}
+	if len(gs) > queryGrams {
+		var err error
+		if gs, err = s.rarestGrams(ctx, gs); err != nil {
+			return "", nil, err
+		}
+	}
+	parts := make([]string, len(gs))
+	var gargs []any
+	for i, g := range gs {
+		parts[i] = `SELECT complaint_id FROM complaint_grams WHERE gram = ?`
+		gargs = append(gargs, g)
+	}
+	return `id IN (` + strings.Join(parts, ` INTERSECT `) + `) AND ` + cond, append(gargs, args...), nil
+}
+
+// queryGrams is how many bigrams of a query are intersected: the rarest
+// ones narrow the most, and LIKE checks what they let through.
+const queryGrams = 3
+
+// gramProbe caps the count of each bigram's complaints when choosing the
+// rarest, so choosing reads at most this many index entries a bigram.
+const gramProbe = 5000
+
+// rarestGrams returns the queryGrams bigrams of gs with the fewest
+// complaints (counted up to gramProbe), spread over the query when many
+// reach the cap.
+func (s *Store) rarestGrams(ctx context.Context, gs []string) ([]string, error) {
 	if len(gs) > maxQueryGrams {
 		picked := make([]string, 0, maxQueryGrams)
 		for i := range maxQueryGrams {
@@ -102,10 +129,33 @@ func textCondition(query string) (string, []any) {
 		gs = picked
 	}
 	parts := make([]string, len(gs))
-	var gargs []any
+	args := make([]any, 0, 2*len(gs))
 	for i, g := range gs {
-		parts[i] = `SELECT complaint_id FROM complaint_grams WHERE gram = ?`
-		gargs = append(gargs, g)
+		parts[i] = fmt.Sprintf(`SELECT %d AS i, (SELECT count(*) FROM (SELECT 1 FROM complaint_grams WHERE gram = ? LIMIT %d) x) AS n`, i, gramProbe)
+		args = append(args, g)
 	}
-	return `id IN (` + strings.Join(parts, ` INTERSECT `) + `) AND ` + cond, append(gargs, args...)
+	var counts []struct {
+		I int `db:"i"`
+		N int `db:"n"`
+	}
+	if err := s.sel(ctx, &counts, strings.Join(parts, ` UNION ALL `), args...); err != nil {
+		return nil, fmt.Errorf("search: count bigrams: %w", err)
+	}
+	slices.SortStableFunc(counts, func(a, b struct {
+		I int `db:"i"`
+		N int `db:"n"`
+	}) int {
+		return a.N - b.N
+	})
+	if len(counts) > 0 && counts[0].N == 0 {
+		return []string{gs[counts[0].I]}, nil // no complaint has it: nothing to intersect
+	}
+	var out []string
+	for _, c := range counts {
+		if len(out) == queryGrams {
+			break
+		}
+		out = append(out, gs[c.I])
+	}
+	return out, nil
 }

@@ -151,8 +151,11 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 		if f.Scope.Agency == nil {
 			q += " AND 1 = 0"
 		} else {
-			q += ` AND (agency_id = ? OR EXISTS (SELECT 1 FROM complaint_events e
-				WHERE e.complaint_id = complaints.id AND e.action = 'assign' AND e.agency_id = ?))`
+			// An uncorrelated IN is computed once and hashed, so a page in
+			// the queue's order reads its rows and stops; a correlated
+			// EXISTS under the OR is probed row by row (docs/PERFORMANCE.md).
+			q += ` AND (agency_id = ? OR id IN (SELECT e.complaint_id FROM complaint_events e
+				WHERE e.action = 'assign' AND e.agency_id = ?))`
 			args = append(args, *f.Scope.Agency, *f.Scope.Agency)
 		}
 	}
@@ -176,7 +179,10 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 		add("due_at < ?", ts(*f.OverdueAt))
 	}
 	if f.Query != "" {
-		cond, more := textCondition(f.Query)
+		cond, more, err := s.textCondition(ctx, f.Query)
+		if err != nil {
+			return nil, err
+		}
 		q += " AND " + cond
 		args = append(args, more...)
 	}

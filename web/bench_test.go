@@ -85,7 +85,8 @@ func seedComplaints(b *testing.B, e *env, n int) {
 		 INSERT INTO hearing_agencies (hearing_id, agency_id)
 		 SELECT h.id, ag.ids[1 + h.id % 100] FROM hearings h, ag
 		 UNION ALL SELECT h.id, ag.ids[1 + (h.id * 7 + 1) % 100] FROM hearings h, ag WHERE h.id % 3 = 0 AND (h.id * 7 + 1) % 100 <> h.id % 100`,
-		`ANALYZE`,
+		// As autovacuum would, in time: index-only scans need the visibility map.
+		`VACUUM ANALYZE`,
 	}
 	for i, q := range steps {
 		t0 := time.Now()
