@@ -77,10 +77,14 @@ func (s *Store) indexComplaintText(ctx context.Context, id int64, text string) e
 }
 
 // textCondition is the WHERE condition of a text query, with its
-// arguments: a whole tracking code's complaint, or the complaints holding
-// the query's rarest bigrams (at most queryGrams of them), whose
-// description or tracking code contains it. A one-character query has no
-// bigram and reads every row.
+// arguments. A whole tracking code is that complaint. Otherwise the
+// complaints holding the query's rarest bigrams (at most queryGrams of
+// them) are found first: when they are few (at most maxCandidates), the
+// query reads only those and LIKE checks them; when they are many, the
+// query is common, and LIKE alone, read in the list's order, meets a page
+// of matches soon. A one-character query has no bigram and is LIKE alone.
+// Deciding here, on counts, keeps the database from guessing between the
+// two plans (docs/PERFORMANCE.md).
 func (s *Store) textCondition(ctx context.Context, query string) (string, []any, error) {
 	// A whole tracking code, as people type or read it aloud (dashes,
 	// O for 0), is that complaint: its unique index answers at once.
@@ -101,13 +105,32 @@ func (s *Store) textCondition(ctx context.Context, query string) (string, []any,
 		}
 	}
 	parts := make([]string, len(gs))
-	var gargs []any
+	gargs := make([]any, len(gs))
 	for i, g := range gs {
 		parts[i] = `SELECT complaint_id FROM complaint_grams WHERE gram = ?`
-		gargs = append(gargs, g)
+		gargs[i] = g
 	}
-	return `id IN (` + strings.Join(parts, ` INTERSECT `) + `) AND ` + cond, append(gargs, args...), nil
+	var ids []int64
+	if err := s.sel(ctx, &ids, `SELECT complaint_id FROM (`+strings.Join(parts, ` INTERSECT `)+`) x LIMIT `+fmt.Sprint(maxCandidates+1), gargs...); err != nil {
+		return "", nil, fmt.Errorf("search: candidates: %w", err)
+	}
+	switch {
+	case len(ids) == 0:
+		return `1 = 0`, nil, nil
+	case len(ids) > maxCandidates:
+		return cond, args, nil
+	}
+	in := make([]any, len(ids))
+	for i, id := range ids {
+		in[i] = id
+	}
+	return `id IN (?` + strings.Repeat(`, ?`, len(ids)-1) + `) AND ` + cond, append(in, args...), nil
 }
+
+// maxCandidates is the most complaints a text query narrows to by
+// bigrams and then reads one by one; past it the query is common enough
+// that reading the list in order meets its matches sooner.
+const maxCandidates = 2000
 
 // queryGrams is how many bigrams of a query are intersected: the rarest
 // ones narrow the most, and LIKE checks what they let through.
@@ -117,9 +140,14 @@ const queryGrams = 3
 // rarest, so choosing reads at most this many index entries a bigram.
 const gramProbe = 5000
 
+type gramCount struct {
+	I int `db:"i"`
+	N int `db:"n"`
+}
+
 // rarestGrams returns the queryGrams bigrams of gs with the fewest
-// complaints (counted up to gramProbe), spread over the query when many
-// reach the cap.
+// complaints (counted up to gramProbe), in the order of the query among
+// those that reach the cap.
 func (s *Store) rarestGrams(ctx context.Context, gs []string) ([]string, error) {
 	if len(gs) > maxQueryGrams {
 		picked := make([]string, 0, maxQueryGrams)
@@ -129,32 +157,18 @@ func (s *Store) rarestGrams(ctx context.Context, gs []string) ([]string, error) 
 		gs = picked
 	}
 	parts := make([]string, len(gs))
-	args := make([]any, 0, 2*len(gs))
+	args := make([]any, 0, len(gs))
 	for i, g := range gs {
 		parts[i] = fmt.Sprintf(`SELECT %d AS i, (SELECT count(*) FROM (SELECT 1 FROM complaint_grams WHERE gram = ? LIMIT %d) x) AS n`, i, gramProbe)
 		args = append(args, g)
 	}
-	var counts []struct {
-		I int `db:"i"`
-		N int `db:"n"`
-	}
+	var counts []gramCount
 	if err := s.sel(ctx, &counts, strings.Join(parts, ` UNION ALL `), args...); err != nil {
 		return nil, fmt.Errorf("search: count bigrams: %w", err)
 	}
-	slices.SortStableFunc(counts, func(a, b struct {
-		I int `db:"i"`
-		N int `db:"n"`
-	}) int {
-		return a.N - b.N
-	})
-	if len(counts) > 0 && counts[0].N == 0 {
-		return []string{gs[counts[0].I]}, nil // no complaint has it: nothing to intersect
-	}
-	var out []string
-	for _, c := range counts {
-		if len(out) == queryGrams {
-			break
-		}
+	slices.SortStableFunc(counts, func(a, b gramCount) int { return a.N - b.N })
+	out := make([]string, 0, queryGrams)
+	for _, c := range counts[:min(queryGrams, len(counts))] {
 		out = append(out, gs[c.I])
 	}
 	return out, nil
