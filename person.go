@@ -34,20 +34,23 @@ const (
 // office staff, supervisors and admins. The public are not people; they are
 // reporters of complaints.
 type Person struct {
-	ID             int64     `db:"id" json:"id"`
-	Name           string    `db:"name" json:"name"`
-	AgencyID       *int64    `db:"agency_id" json:"-"`
-	AgencyCode     string    `db:"agency_code" json:"agency,omitempty"`
-	Roles          Roles     `db:"roles" json:"roles"`
-	TelegramChatID *int64    `db:"telegram_chat_id" json:"telegram_chat_id,omitempty"`
-	TelegramUserID *int64    `db:"telegram_user_id" json:"-"`
-	SlackUserID    string    `db:"slack_user_id" json:"slack_user_id,omitempty"`
-	Email          string    `db:"email" json:"email,omitempty"`
-	Phone          string    `db:"phone" json:"phone,omitempty"`
-	Locale         string    `db:"locale" json:"locale"`
-	Active         bool      `db:"active" json:"active"`
-	CreatedAt      time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt      time.Time `db:"updated_at" json:"updated_at"`
+	ID             int64  `db:"id" json:"id"`
+	Name           string `db:"name" json:"name"`
+	AgencyID       *int64 `db:"agency_id" json:"-"`
+	AgencyCode     string `db:"agency_code" json:"agency,omitempty"`
+	Roles          Roles  `db:"roles" json:"roles"`
+	TelegramChatID *int64 `db:"telegram_chat_id" json:"telegram_chat_id,omitempty"`
+	TelegramUserID *int64 `db:"telegram_user_id" json:"-"`
+	SlackUserID    string `db:"slack_user_id" json:"slack_user_id,omitempty"`
+	Email          string `db:"email" json:"email,omitempty"`
+	Phone          string `db:"phone" json:"phone,omitempty"`
+	Locale         string `db:"locale" json:"locale"`
+	// Login is the web sign-in name: unique regardless of case, kept by a
+	// deactivated person; empty without one.
+	Login     string    `db:"login" json:"login,omitempty"`
+	Active    bool      `db:"active" json:"active"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 	// Channels is the person's own order of channels to try; empty: the
 	// global order.
 	Channels ChannelList `db:"channels" json:"channels,omitempty"`

@@ -108,7 +108,8 @@ func (s *server) createComplaint(w http.ResponseWriter, r *http.Request, a jobs.
 }
 
 // listComplaints: GET /api/v1/complaints?status=&agency=&reported_agency=
-// &source=&category=&overdue=true&q=&handler=&limit=, newest first. The
+// &source=&category=&overdue=true&q=&handler=&limit=&cursor=, newest
+// first, a page at a time. The
 // rule book scopes the query: an agency's people see what has been
 // assigned to their agency, now or before; no list shows the reporter.
 func (s *server) listComplaints(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
@@ -117,7 +118,7 @@ func (s *server) listComplaints(w http.ResponseWriter, r *http.Request, a jobs.A
 	if err != nil {
 		return err
 	}
-	cs, err := s.Store.Complaints(ctx, f)
+	cs, next, err := s.Store.ComplaintsPage(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,12 @@ func (s *server) listComplaints(w http.ResponseWriter, r *http.Request, a jobs.A
 		}
 		out = append(out, c)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"complaints": out})
+	setNext(w, r, next)
+	body := map[string]any{"complaints": out}
+	if next != "" {
+		body["next_cursor"] = next
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
@@ -190,7 +196,10 @@ func (s *server) complaintFilter(r *http.Request, a jobs.Actor) (storage.Complai
 	if err != nil {
 		return f, err
 	}
-	f.Limit = limit
+	f.Limit, f.After = limit, q.Get("cursor")
+	if f.Limit == 0 {
+		f.Limit = 200 // the list's size before it had pages
+	}
 	if code := q.Get("agency"); code != "" {
 		ag, err := s.agencyByCode(r.Context(), code, "agency")
 		if err != nil {

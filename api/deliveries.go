@@ -52,7 +52,7 @@ func (s *server) deliveryOut(ctx context.Context, ds []duban.Delivery) ([]delive
 	return out, nil
 }
 
-// listDeliveries: GET /api/v1/deliveries?status=&ref=&limit=, newest first.
+// listDeliveries: GET /api/v1/deliveries?status=&ref=&limit=&cursor=, newest first.
 //
 // Every delivery is listed, those to reporters included, named "reporter".
 func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
@@ -68,8 +68,8 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, a jobs.A
 	if err != nil {
 		return err
 	}
-	f.Limit = limit
-	ds, err := s.Store.Deliveries(r.Context(), f)
+	f.Limit, f.After = limit, q.Get("cursor")
+	ds, next, err := s.Store.DeliveriesPage(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -77,6 +77,7 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, a jobs.A
 	if err != nil {
 		return err
 	}
+	setNext(w, r, next)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -85,31 +86,18 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, a jobs.A
 // delivery (or one a crash left sending) again → 202; a sent or queued one
 // is a 409.
 func (s *server) resendDelivery(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
-	if err := actorOf(a).Check(duban.DeliveryResend, duban.Subject{}); err != nil {
-		return err
-	}
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	err = s.Store.InTx(ctx, func(tx *storage.Store) error {
-		if err := tx.ResendDelivery(ctx, id); err != nil {
-			return notFound(err, "delivery %d", id)
-		}
-		return tx.Audit(ctx, a.String(), "delivery.resend", fmt.Sprintf("delivery:%d", id), "")
-	})
+	if s.outbox == nil {
+		return fmt.Errorf("api: resend: no outbox")
+	}
+	d, err := s.outbox.Resend(r.Context(), a, id)
 	if err != nil {
-		return err
+		return notFound(err, "delivery %d", id)
 	}
-	d, err := s.Store.DeliveryByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	if s.outbox != nil {
-		s.outbox.Enqueue(ctx, d)
-	}
-	out, err := s.deliveryOut(ctx, []duban.Delivery{*d})
+	out, err := s.deliveryOut(r.Context(), []duban.Delivery{*d})
 	if err != nil {
 		return err
 	}
@@ -122,7 +110,7 @@ type auditJSON struct {
 	At string `json:"at"`
 }
 
-// auditLog: GET /api/v1/audit?limit=, newest first, for admins.
+// auditLog: GET /api/v1/audit?limit=&cursor=, newest first, for admins.
 func (s *server) auditLog(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
 	if err := actorOf(a).Check(duban.AuditRead, duban.Subject{}); err != nil {
 		return err
@@ -131,10 +119,11 @@ func (s *server) auditLog(w http.ResponseWriter, r *http.Request, a jobs.Actor) 
 	if err != nil {
 		return err
 	}
-	entries, err := s.Store.AuditLog(r.Context(), limit)
+	entries, next, err := s.Store.AuditPage(r.Context(), limit, r.URL.Query().Get("cursor"))
 	if err != nil {
 		return err
 	}
+	setNext(w, r, next)
 	out := make([]auditJSON, 0, len(entries))
 	for _, e := range entries {
 		out = append(out, auditJSON{AuditEntry: e, At: rfc3339(e.At, s.Loc)})

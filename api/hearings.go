@@ -75,7 +75,7 @@ func (s *server) createHearing(w http.ResponseWriter, r *http.Request, a jobs.Ac
 	return nil
 }
 
-// listHearings: GET /api/v1/hearings?agency=&from=&to=&status=&limit=,
+// listHearings: GET /api/v1/hearings?agency=&from=&to=&status=&limit=&cursor=,
 // by start time. from and to are dates (to inclusive) or times (to
 // exclusive) in local time.
 func (s *server) listHearings(w http.ResponseWriter, r *http.Request, a jobs.Actor) error {
@@ -114,7 +114,7 @@ func (s *server) listHearings(w http.ResponseWriter, r *http.Request, a jobs.Act
 	if err != nil {
 		return err
 	}
-	f.Limit = limit
+	f.Limit, f.After = limit, q.Get("cursor")
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *server) listHearings(w http.ResponseWriter, r *http.Request, a jobs.Act
 		}
 		f.AgencyID = scope.Agency
 	}
-	hs, err := s.Store.Hearings(ctx, f)
+	hs, next, err := s.Store.HearingsPage(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -132,6 +132,7 @@ func (s *server) listHearings(w http.ResponseWriter, r *http.Request, a jobs.Act
 	if err != nil {
 		return err
 	}
+	setNext(w, r, next)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -152,6 +152,7 @@ func (s *server) routes() {
 	s.handle("POST /api/v1/people/{id}/tokens", s.createToken)
 	s.handle("GET /api/v1/people/{id}/tokens", s.listTokens)
 	s.handle("DELETE /api/v1/people/{id}/tokens/{token_id}", s.revokeToken)
+	s.handle("PUT /api/v1/people/{id}/password", s.putPassword)
 
 	s.handle("POST /api/v1/hearings", s.createHearing)
 	s.handle("GET /api/v1/hearings", s.listHearings)

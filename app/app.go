@@ -78,6 +78,8 @@ type App struct {
 
 	mu       sync.Mutex
 	listener net.Listener
+
+	closeMonitor func() // asynq's web monitor (app/web.go)
 }
 
 // New builds everything and migrates the database; nothing runs until Run.
@@ -164,6 +166,9 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		}
 	}
 	calendars, linkAnswers := a.calendars(cfg, bundle)
+	if err := a.mountWeb(cfg, bundle, routes); err != nil {
+		return nil, err
+	}
 	a.handler = api.New(api.Deps{Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, Outbox: a.Outbox, Clock: a.Clock, Loc: cfg.Location,
 		Calendars: calendars, LinkAnswers: linkAnswers, Bulletins: a.Bulletins,
 		AdminToken: cfg.AdminToken.Reveal(), BindCodeTTL: cfg.BindCodeTTL, TelegramBotUsername: botName,
@@ -294,6 +299,9 @@ func (a *App) Addr() string {
 
 // Close releases what New opened. Run calls it on the way out.
 func (a *App) Close() {
+	if a.closeMonitor != nil {
+		a.closeMonitor()
+	}
 	if a.client != nil {
 		a.client.Close()
 	}

@@ -104,7 +104,12 @@ func SeedDemo(ctx context.Context, a *App, adminToken string) error {
 	if err := seedDemoComplaints(ctx, a); err != nil {
 		return err
 	}
-	attrs := []any{slog.Time("hearings_start", start), slog.String("api", "http://"+a.Cfg.HTTPAddr)}
+	webLogin, webPassword, err := seedDemoSignIn(ctx, a)
+	if err != nil {
+		return err
+	}
+	attrs := []any{slog.Time("hearings_start", start), slog.String("api", "http://"+a.Cfg.HTTPAddr),
+		slog.String("web", "http://"+a.Cfg.HTTPAddr+"/"), slog.String("web_login", webLogin), slog.String("web_password", webPassword)}
 	if adminToken != "" {
 		attrs = append(attrs, slog.String("admin_token", adminToken))
 	}
@@ -140,4 +145,32 @@ func seedDemoComplaints(ctx context.Context, a *App) error {
 		return fmt.Errorf("demo: assign: %w", err)
 	}
 	return nil
+}
+
+// demoWebLogin is the demo supervisor's login for the web pages.
+const demoWebLogin = "zhao"
+
+// seedDemoSignIn gives the demo's first supervisor a web login and a
+// fresh random password on every start, to print: a demo's password is
+// only ever the one in the last "demo seeded" line.
+func seedDemoSignIn(ctx context.Context, a *App) (login, password string, err error) {
+	sups, err := a.Store.PeopleWithAnyRole(ctx, duban.RoleSupervisor)
+	if err != nil || len(sups) == 0 {
+		return "", "", fmt.Errorf("demo: supervisor: %d found, %v", len(sups), err)
+	}
+	sup := sups[0]
+	login = sup.Login
+	if login == "" {
+		login = demoWebLogin
+		if err := jobs.SetLogin(ctx, a.Store, jobs.Actor{Name: "demo"}, sup.ID, login); err != nil {
+			return "", "", fmt.Errorf("demo: login: %w", err)
+		}
+	}
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	password = "demo-" + hex.EncodeToString(b)
+	if err := jobs.SetPassword(ctx, a.Store, jobs.Actor{Name: "demo"}, sup.ID, password); err != nil {
+		return "", "", fmt.Errorf("demo: password: %w", err)
+	}
+	return login, password, nil
 }

@@ -53,6 +53,9 @@ type Config struct {
 	// TelegramAPIEndpoint is the Bot API endpoint as telegram-bot-api takes
 	// it: two %s, for the token and the method.
 	TelegramAPIEndpoint string `yaml:"telegram_api_endpoint" env:"DUBAN_TELEGRAM_API_ENDPOINT"`
+	// TelegramFileEndpoint is where the files of reports are downloaded
+	// from, with the token and the file path for %s and %s.
+	TelegramFileEndpoint string `yaml:"telegram_file_endpoint" env:"DUBAN_TELEGRAM_FILE_ENDPOINT"`
 	// TelegramMode is polling or webhook.
 	TelegramMode string `yaml:"telegram_mode" env:"DUBAN_TELEGRAM_MODE"`
 	// TelegramWebhookURL is the public URL Telegram posts updates to.
@@ -173,32 +176,33 @@ func Default() Config {
 		panic("configs: default bulletin schedule: " + err.Error())
 	}
 	return Config{
-		BulletinSchedule:    defaultBulletinSchedule,
-		Bulletin:            bulletin,
-		BulletinPeriod:      "week",
-		HTTPAddr:            "127.0.0.1:8080",
-		DatabaseURL:         "sqlite:data/duban.db",
-		Timezone:            "Asia/Shanghai",
-		Location:            loc,
-		TelegramAPIEndpoint: "https://api.telegram.org/bot%s/%s",
-		TelegramMode:        TelegramPolling,
-		SlackAPIURL:         "https://slack.com/api/",
-		ReminderOffsets:     []time.Duration{168 * time.Hour, 72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
-		EscalateBefore:      24 * time.Hour,
-		OutcomeAfter:        4 * time.Hour,
-		QuietHours:          "22:00-07:00",
-		Quiet:               quiet,
-		Concurrency:         20,
-		ReconcileInterval:   2 * time.Minute,
-		BindCodeTTL:         24 * time.Hour,
-		LogLevel:            "info",
-		LogFormat:           "text",
-		ShutdownTimeout:     30 * time.Second,
-		Open311Rate:         "10/m",
-		Open311Limit:        ratelimit.Rate{Limit: 10, Window: time.Minute},
-		ContactRetention:    3 * 365 * 24 * time.Hour,
-		SLAInterval:         10 * time.Minute,
-		ReportsPerChat:      10,
+		BulletinSchedule:     defaultBulletinSchedule,
+		Bulletin:             bulletin,
+		BulletinPeriod:       "week",
+		HTTPAddr:             "127.0.0.1:8080",
+		DatabaseURL:          "sqlite:data/duban.db",
+		Timezone:             "Asia/Shanghai",
+		Location:             loc,
+		TelegramAPIEndpoint:  "https://api.telegram.org/bot%s/%s",
+		TelegramFileEndpoint: "https://api.telegram.org/file/bot%s/%s",
+		TelegramMode:         TelegramPolling,
+		SlackAPIURL:          "https://slack.com/api/",
+		ReminderOffsets:      []time.Duration{168 * time.Hour, 72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
+		EscalateBefore:       24 * time.Hour,
+		OutcomeAfter:         4 * time.Hour,
+		QuietHours:           "22:00-07:00",
+		Quiet:                quiet,
+		Concurrency:          20,
+		ReconcileInterval:    2 * time.Minute,
+		BindCodeTTL:          24 * time.Hour,
+		LogLevel:             "info",
+		LogFormat:            "text",
+		ShutdownTimeout:      30 * time.Second,
+		Open311Rate:          "10/m",
+		Open311Limit:         ratelimit.Rate{Limit: 10, Window: time.Minute},
+		ContactRetention:     3 * 365 * 24 * time.Hour,
+		SLAInterval:          10 * time.Minute,
+		ReportsPerChat:       10,
 	}
 }
 

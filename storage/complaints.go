@@ -29,6 +29,9 @@ func (s *Store) CreateComplaint(ctx context.Context, c *duban.Complaint) error {
 	if err != nil {
 		return fmt.Errorf("create complaint: %w", err)
 	}
+	if err := s.indexComplaintText(ctx, id, complaintText(c.Description, c.TrackingCode)); err != nil {
+		return err
+	}
 	c.ID = id
 	return s.adjustStats(ctx, nil, c)
 }
@@ -148,9 +151,15 @@ type ComplaintFilter struct {
 	CreatedFrom      *time.Time
 	CreatedTo        *time.Time
 	Limit            int
+	// Order is the order of the list: newest first by default, or by
+	// time limit (ComplaintsPage).
+	Order ComplaintOrder
+	// After is the cursor of the page before (ComplaintsPage).
+	After string
 }
 
-// Complaints lists complaints, newest first.
+// Complaints lists complaints, newest first (or in f.Order, from the
+// cursor f.After).
 func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Complaint, error) {
 	q := `SELECT ` + complaintCols + ` FROM complaints WHERE 1=1`
 	var args []any
@@ -183,9 +192,12 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 		add("due_at < ?", ts(*f.OverdueAt))
 	}
 	if f.Query != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(f.Query) + "%"
-		q += ` AND (description LIKE ? ESCAPE '\' OR tracking_code LIKE ? ESCAPE '\')`
-		args = append(args, like, strings.ToUpper(like))
+		cond, more, err := s.textCondition(ctx, f.Query)
+		if err != nil {
+			return nil, err
+		}
+		q += " AND " + cond
+		args = append(args, more...)
 	}
 	if f.MergedInto != nil {
 		add("merged_into = ?", *f.MergedInto)
@@ -202,11 +214,15 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 	if f.CreatedTo != nil {
 		add("created_at < ?", ts(*f.CreatedTo))
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 200
+	order, cond, more, err := complaintPaging(f)
+	if err != nil {
+		return nil, err
 	}
-	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit)
+	if cond != "" {
+		q += " AND " + cond
+		args = append(args, more...)
+	}
+	q += order + fmt.Sprintf(" LIMIT %d", pageRows(f.Limit, 200))
 	out := []duban.Complaint{}
 	if err := s.sel(ctx, &out, q, args...); err != nil {
 		return nil, fmt.Errorf("list complaints: %w", err)
@@ -413,8 +429,11 @@ func complaintScope(scope duban.Scope, alias string) (string, []any) {
 	case scope.Agency == nil:
 		return " AND 1 = 0", nil
 	}
-	return ` AND (` + alias + `.agency_id = ? OR EXISTS (SELECT 1 FROM complaint_events e
-		WHERE e.complaint_id = ` + alias + `.id AND e.action = 'assign' AND e.agency_id = ?))`, []any{*scope.Agency, *scope.Agency}
+	// An uncorrelated IN is computed once and hashed, so a page in the
+	// queue's order reads its rows and stops; a correlated EXISTS under
+	// the OR is probed row by row (docs/PERFORMANCE.md).
+	return ` AND (` + alias + `.agency_id = ? OR ` + alias + `.id IN (SELECT e.complaint_id FROM complaint_events e
+		WHERE e.action = 'assign' AND e.agency_id = ?))`, []any{*scope.Agency, *scope.Agency}
 }
 
 // SetSupervisionMessage records where a complaint's supervision-channel

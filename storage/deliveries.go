@@ -140,6 +140,7 @@ type DeliveryFilter struct {
 	ReminderID *int64
 	Ref        string
 	Limit      int
+	After      string // the cursor of the page before (DeliveriesPage)
 }
 
 // Deliveries lists deliveries, newest first.
@@ -158,11 +159,15 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]duban.Deliv
 		q += ` AND ref = ?`
 		args = append(args, f.Ref)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
+	cond, more, err := idCursor(f.After, "deliveries")
+	if err != nil {
+		return nil, err
 	}
-	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+	if cond != "" {
+		q += ` AND ` + cond
+		args = append(args, more...)
+	}
+	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, pageRows(f.Limit, MaxPage))
 	out := []duban.Delivery{}
 	if err := s.sel(ctx, &out, q, args...); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)

@@ -76,6 +76,7 @@ type HearingFilter struct {
 	From, To *time.Time
 	Status   duban.HearingStatus
 	Limit    int
+	After    string // the cursor of the page before (HearingsPage)
 }
 
 // Hearings lists hearings by start time, with their agencies.
@@ -98,11 +99,15 @@ func (s *Store) Hearings(ctx context.Context, f HearingFilter) ([]duban.Hearing,
 		q += ` AND status = ?`
 		args = append(args, f.Status)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
+	cond, more, err := hearingCursor(f.After)
+	if err != nil {
+		return nil, err
 	}
-	q += fmt.Sprintf(` ORDER BY starts_at, id LIMIT %d`, limit)
+	if cond != "" {
+		q += ` AND ` + cond
+		args = append(args, more...)
+	}
+	q += fmt.Sprintf(` ORDER BY starts_at, id LIMIT %d`, pageRows(f.Limit, MaxPage))
 	var hs []duban.Hearing
 	if err := s.sel(ctx, &hs, q, args...); err != nil {
 		return nil, fmt.Errorf("list hearings: %w", err)

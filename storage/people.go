@@ -11,7 +11,7 @@ import (
 
 const personCols = `p.id, p.name, p.agency_id, COALESCE(a.code, '') AS agency_code, p.roles,
 	p.telegram_chat_id, p.telegram_user_id, p.slack_user_id, p.email, p.phone, p.locale,
-	p.active, p.created_at, p.updated_at, p.channels`
+	p.active, p.created_at, p.updated_at, p.channels, COALESCE(p.login, '') AS login`
 
 const personFrom = ` FROM people p LEFT JOIN agencies a ON a.id = p.agency_id `
 
