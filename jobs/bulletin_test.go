@@ -110,8 +110,9 @@ func TestBulletin_MailedWithTheWorkbookAndPostedOnce(t *testing.T) {
 	})
 }
 
-// The bulletin's schedule is a cron line in local time: each moment is
-// enqueued once, the latest one passed, even after a restart.
+// The bulletin's schedule is a cron line in local time: the latest moment
+// passed is enqueued (once: its id names it) for an hour after it, so a
+// restart sends what was due, and a first start days later does not.
 func TestPeriodicCron_TheLatestMomentPassed(t *testing.T) {
 	spec, err := cron.ParseStandard("0 9 * * 1")
 	if err != nil {
@@ -120,8 +121,9 @@ func TestPeriodicCron_TheLatestMomentPassed(t *testing.T) {
 	p := jobs.PeriodicCron(jobs.TypeBulletin, spec, sh, jobs.NewBulletinTask)
 	for _, tt := range []struct{ now, want time.Time }{
 		{time.Date(2026, 11, 30, 9, 0, 30, 0, sh), time.Date(2026, 11, 30, 9, 0, 0, 0, sh)},       // just after Monday 09:00
-		{time.Date(2026, 11, 30, 8, 59, 0, 0, sh), time.Date(2026, 11, 23, 9, 0, 0, 0, sh)},       // just before: the week before
-		{time.Date(2026, 12, 2, 15, 0, 0, 0, sh), time.Date(2026, 11, 30, 9, 0, 0, 0, sh)},        // started on Wednesday
+		{time.Date(2026, 11, 30, 9, 59, 0, 0, sh), time.Date(2026, 11, 30, 9, 0, 0, 0, sh)},       // restarted within the hour
+		{time.Date(2026, 11, 30, 8, 59, 0, 0, sh), time.Time{}},                                   // just before: last week's is long gone
+		{time.Date(2026, 12, 2, 15, 0, 0, 0, sh), time.Time{}},                                    // first started on Wednesday
 		{time.Date(2026, 11, 30, 1, 30, 0, 0, time.UTC), time.Date(2026, 11, 30, 9, 0, 0, 0, sh)}, // read in Shanghai
 	} {
 		if got := p.Start(tt.now); !got.Equal(tt.want) {

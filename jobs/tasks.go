@@ -205,12 +205,21 @@ func PeriodicReconcile(every time.Duration) Periodic {
 		Task: func(p time.Time) *asynq.Task { return NewReconcileTask(p, every) }}
 }
 
+// cronGrace is how late a moment of a cron schedule is still acted on: a
+// replica that starts within it (a restart, a deploy) sends what was due;
+// one that starts later leaves it (a new installation does not send last
+// week's bulletin on its first start), and staff send it on demand.
+const cronGrace = time.Hour
+
 // PeriodicCron is task at each moment of the cron schedule spec (read in
-// loc), looked for every minute: a moment missed while no replica ran is
-// sent when one starts again (once: the task id names the moment).
+// loc), looked for every minute, once (the task id names the moment).
 func PeriodicCron(typ string, spec cron.Schedule, loc *time.Location, task func(at time.Time) *asynq.Task) Periodic {
 	return Periodic{Type: typ, Look: time.Minute, Task: task, Start: func(now time.Time) time.Time {
-		return latestFire(spec, now.In(loc))
+		last := latestFire(spec, now.In(loc))
+		if last.IsZero() || now.Sub(last) > cronGrace {
+			return time.Time{}
+		}
+		return last
 	}}
 }
 

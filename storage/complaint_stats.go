@@ -19,7 +19,7 @@ import (
 // time zone changed.
 
 // WithLocation sets the local time zone the reports' months are counted
-// in (DUBAN_TIMEZONE); time.Local by default.
+// in (DUBAN_TIMEZONE); UTC by default.
 func WithLocation(loc *time.Location) Option { return func(s *Store) { s.loc = loc } }
 
 // CountCell is one cell of the received-complaints rollup: complaints

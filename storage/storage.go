@@ -63,7 +63,7 @@ func WithClock(c duban.Clock) Option { return func(s *Store) { s.clock = c } }
 // Open connects to url: "postgres://…" or "sqlite:PATH". It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	s := &Store{clock: duban.SystemClock{}, loc: time.Local}
+	s := &Store{clock: duban.SystemClock{}, loc: time.UTC}
 	for _, o := range opts {
 		o(s)
 	}
