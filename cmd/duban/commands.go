@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -34,6 +35,9 @@ commands:
   person token ID [--name N] [--expires DATE]
                                       make a personal API token (shown once); DATE is
                                       2006-01-02 (valid through that day) or a time
+  person login ID LOGIN               give a person a web sign-in name ("" takes it away)
+  person password ID                  set a person's web password, read from standard input
+                                      (one line, at least 12 characters)
   person deactivate ID                deactivate a person
 
 Every command takes --config FILE (or DUBAN_CONFIG); environment variables win.
@@ -67,6 +71,8 @@ var commands = []command{
 	{"person list", personList},
 	{"person bind-code", personBindCode},
 	{"person token", personToken},
+	{"person login", personLogin},
+	{"person password", personPassword},
 	{"person deactivate", personDeactivate},
 }
 
@@ -461,5 +467,64 @@ func personDeactivate(ctx context.Context, c *session, name string, args []strin
 		return err
 	}
 	fmt.Fprintf(c.out, "person %d deactivated\n", p.ID)
+	return nil
+}
+
+// stdin is where `person password` reads the password from; tests
+// replace it.
+var stdin io.Reader = os.Stdin
+
+// personPassword sets a person's web password from one line of standard
+// input (never an argument, which the shell's history and ps would keep).
+func personPassword(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := personID(name, rest)
+	if err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read the password from standard input: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	st, _, err := c.store(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := jobs.SetPassword(ctx, st, cliActor, id, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "password of person %d set; their web sessions have ended\n", id)
+	return nil
+}
+
+// personLogin gives a person a web sign-in name, or takes it away.
+func personLogin(ctx context.Context, c *session, name string, args []string) error {
+	fs, cfgPath := c.flags(name)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 2 {
+		return fmt.Errorf("usage: duban %s ID LOGIN", name)
+	}
+	id, err := personID(name, rest[:1])
+	if err != nil {
+		return err
+	}
+	st, _, err := c.store(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := jobs.SetLogin(ctx, st, cliActor, id, rest[1]); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "login of person %d set\n", id)
 	return nil
 }

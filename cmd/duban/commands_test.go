@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityhall/duban/password"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -189,6 +191,49 @@ func TestCLI_PersonTokenTakesANameAndAnExpiry(t *testing.T) {
 		}
 		if minted != 2 {
 			t.Errorf("%d token audit rows by the cli, want 2", minted)
+		}
+	})
+}
+
+// TestCLI_PersonPasswordReadsStandardInput: the password comes from one
+// line of standard input, is checked as the API checks it, and the person
+// can then sign in with it (the stored hash verifies).
+func TestCLI_PersonPasswordReadsStandardInput(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "duban.db")
+	env := map[string]string{"DUBAN_DATABASE_URL": "sqlite:" + db}
+	for _, s := range [][]string{{"person", "add", "--name", "赵监督", "--roles", "supervisor"}, {"person", "login", "1", "zhao"}} {
+		if out, err := cli(t, env, s...); err != nil {
+			t.Fatalf("duban %s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+	defer func(in io.Reader) { stdin = in }(stdin)
+	for _, tt := range []struct {
+		input string
+		ok    bool
+	}{
+		{"short\n", false},
+		{"correct horse battery staple\n", true},
+	} {
+		stdin = strings.NewReader(tt.input)
+		out, err := cli(t, env, "person", "password", "1")
+		if tt.ok != (err == nil) {
+			t.Fatalf("password %q: err %v, out %q", tt.input, err, out)
+		}
+		if strings.Contains(out, strings.TrimSpace(tt.input)) {
+			t.Errorf("the password was echoed: %q", out)
+		}
+	}
+	withStore(t, db, func(st *storage.Store) {
+		p, hash, err := st.PersonByLogin(context.Background(), "ZHAO")
+		if err != nil || p.ID != 1 {
+			t.Fatalf("by login: %v %v", p, err)
+		}
+		if err := password.Verify(hash, "correct horse battery staple"); err != nil {
+			t.Errorf("the stored password does not verify: %v", err)
+		}
+		if a := audits(t, st); a[0].Action != "person.password" || a[0].Actor != "cli" {
+			t.Errorf("newest audit %+v, want the cli's person.password", a[0])
 		}
 	})
 }
