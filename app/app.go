@@ -62,6 +62,7 @@ type App struct {
 	Reconciler *jobs.Reconciler
 	Complaints *jobs.Complaints
 	Bulletins  *jobs.Bulletins
+	Reports    *reports.Reports
 	Telegram   *telegram.Bot
 	Slack      *slackbot.App
 	Registry   *prometheus.Registry
@@ -140,7 +141,8 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 		Calendar: duban.NewCalendar(cfg.Location, cfg.Holidays...), Quiet: cfg.Quiet, Supervision: supervision,
 		Channel: cfg.SlackSupervisionChannel, Retention: cfg.ContactRetention, Clock: a.Clock,
 		Log: a.Log.With("component", "complaints"), Metrics: metrics})
-	a.Bulletins = jobs.NewBulletins(a.Store, a.Outbox, reports.New(a.Store, cfg.Location, a.Clock, bundle), jobs.BulletinsConfig{
+	a.Reports = reports.New(a.Store, cfg.Location, a.Clock, bundle)
+	a.Bulletins = jobs.NewBulletins(a.Store, a.Outbox, a.Reports, jobs.BulletinsConfig{
 		T: bundle, Loc: cfg.Location, Period: bulletin.Period(cfg.BulletinPeriod), Channel: cfg.SlackSupervisionChannel,
 		Clock: a.Clock, Log: a.Log.With("component", "bulletin")})
 

@@ -23,7 +23,7 @@ func (a *App) mountWeb(cfg configs.Config, bundle *i18n.Bundle, routes map[strin
 	}
 	pages, err := web.New(web.Deps{Store: a.Store, Hearings: a.Hearings, Complaints: a.Complaints, T: bundle, Clock: a.Clock,
 		Loc: cfg.Location, PublicURL: cfg.PublicURL, Limiter: ratelimit.New(a.rdb), ClientAddr: api.ClientAddr(cfg.Proxies),
-		Files: files, Monitor: a.queueMonitor(), Log: a.Log.With("component", "web")})
+		Files: files, Monitor: a.queueMonitor(), Reports: a.Reports, Bulletins: a.Bulletins, Log: a.Log.With("component", "web")})
 	if err != nil {
 		return err
 	}

@@ -272,3 +272,38 @@ func TestBrowser_TheQueueMonitorAsksNoOtherHost(t *testing.T) {
 		t.Errorf("saw only %d requests: %v", len(urls), urls)
 	}
 }
+
+// TestBrowser_ReportsWithChartsADownloadAndTheBulletin: the reports page
+// in Chromium, its charts drawn (SVG, no script), a workbook downloaded
+// as the page's link gives it, and the bulletin sent on demand.
+func TestBrowser_ReportsWithChartsADownloadAndTheBulletin(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	e.assigned("乱罚款", 5)
+	e.complaint("多次举报占道经营无人处理")
+	b := e.tab(t, exe, 1280, 900)
+	b.signIn("sup")
+	b.do("open the reports",
+		chromedp.Navigate(e.srv.URL+"/reports?from=2026-01-01&to=2026-12-31&by=quarter"),
+		chromedp.WaitVisible(chromedp.CSS("svg.chart")),
+		chromedp.WaitVisible(chromedp.CSS("#table-by_category")),
+	)
+	b.shot("reports")
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch(document.querySelector('#downloads a[href^="/reports/complaints.xlsx"]').href)
+		.then(r => r.headers.get('Content-Disposition').includes('.xlsx') ? r.status : 0)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("download the complaints workbook: %v", err)
+	}
+	if status != 200 {
+		t.Errorf("the download answered %d", status)
+	}
+	b.do("send the bulletin",
+		chromedp.Click(chromedp.CSS("#bulletin button")),
+		chromedp.WaitVisible(chromedp.CSS("#bulletin-sent")),
+	)
+	if txt := b.text(); !strings.Contains(txt, "通报") {
+		t.Errorf("after sending the bulletin the page reads:\n%s", txt)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/i18n"
 	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/reports"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -67,7 +68,11 @@ type Deps struct {
 	// Monitor is asynq's web monitor, served at /admin/queues for admins;
 	// nil: not mounted.
 	Monitor http.Handler
-	Log     *slog.Logger
+	// Reports computes the reports page's figures; nil: no reports page.
+	Reports *reports.Reports
+	// Bulletins sends the bulletin from the reports page; nil: no button.
+	Bulletins *jobs.Bulletins
+	Log       *slog.Logger
 }
 
 // Web is the pages' handler.
@@ -167,7 +172,7 @@ func (w *Web) Routes() map[string]http.Handler {
 	out := map[string]http.Handler{}
 	for _, p := range []string{"/{$}", "/login", "/logout", "/lang", "/static/", "/complaints", "/complaints/",
 		"/hearings", "/hearings/", "/me", "/me/",
-		"/callbacks", "/deliveries", "/deliveries/", "/admin/audit"} {
+		"/callbacks", "/deliveries", "/deliveries/", "/admin/audit", "/reports", "/reports/"} {
 		out[p] = w
 	}
 	if w.Monitor != nil {
@@ -205,6 +210,9 @@ func (w *Web) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /hearings/{id}/outcome", w.page(w.recordOutcome))
 	mux.HandleFunc("POST /hearings/{id}/answer", w.page(w.answerHearing))
 
+	mux.HandleFunc("GET /reports", w.page(w.reportsView))
+	mux.HandleFunc("GET /reports/{file}", w.page(w.reportDownload))
+	mux.HandleFunc("POST /reports/bulletin", w.page(w.sendBulletin))
 	mux.HandleFunc("GET /callbacks", w.page(w.callbacks))
 	mux.HandleFunc("GET /deliveries", w.page(w.deliveries))
 	mux.HandleFunc("POST /deliveries/{id}/resend", w.page(w.resend))
