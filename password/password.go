@@ -17,7 +17,7 @@ import (
 )
 
 // MinLength is the shortest password accepted, in characters
-// (CONTRACT.md: at least 12).
+// (docs/API.md, PUT /api/v1/people/{id}/password: at least 12).
 const MinLength = 12
 
 // MaxLength bounds a password, so that hashing cannot be made to take

@@ -11,7 +11,7 @@ import (
 )
 
 // MaxPage is the most rows a page of a list holds: a larger limit is
-// clamped to it (CONTRACT.md, "Lists … page with limit (clamped to 1000)").
+// clamped to it (docs/API.md, paging of lists).
 const MaxPage = 1000
 
 // pageRows is the rows a list query asks for: limit, def when it is not

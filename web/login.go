@@ -16,7 +16,7 @@ import (
 	"github.com/cityhall/duban/storage"
 )
 
-// The lock-out (CONTRACT.md): 5 wrong passwords for one login from one
+// The lock-out (docs/API.md, Limits on public doors): 5 wrong passwords for one login from one
 // address lock that pair for 15 minutes. Counting by the pair means
 // nobody can lock a supervisor out from elsewhere.
 const (

@@ -15,7 +15,7 @@ import (
 const queuePageSize = 50
 
 // queueFilter is the queue's filters, named as the API's list
-// (CONTRACT.md): status, agency, reported_agency, category, source,
+// (docs/API.md, GET /api/v1/complaints): status, agency, reported_agency, category, source,
 // overdue, handler, q.
 type queueFilter struct {
 	Status, Agency, ReportedAgency, Category, Source, Handler, Q string

@@ -55,7 +55,7 @@ const (
 // stamp is what a session remembers of the credentials it was opened
 // with: the roles and the password hash. A session whose person's stamp
 // has changed — roles given or taken, a new password — ends at its next
-// request (CONTRACT.md, Web), as does one whose person was deactivated.
+// request (README.md, The web pages), as does one whose person was deactivated.
 func stamp(p *duban.Person, passwordHash string) string {
 	sum := sha256.Sum256([]byte(p.Roles.String() + "\x00" + passwordHash))
 	return hex.EncodeToString(sum[:16])

@@ -86,7 +86,7 @@ type Web struct {
 }
 
 // SessionIdle is how long a session lasts without a request
-// (CONTRACT.md, Web: 12 hours idle at most).
+// (README.md, The web pages: 12 hours idle at most).
 const SessionIdle = 12 * time.Hour
 
 // sessionLifetime bounds a session however busy: a working day and a
