@@ -22,6 +22,7 @@ type personJSON struct {
 	Phone          string   `json:"phone,omitempty"`
 	Locale         string   `json:"locale"`
 	Channels       []string `json:"channels"`
+	Login          string   `json:"login,omitempty"`
 	Active         bool     `json:"active"`
 	CreatedAt      string   `json:"created_at"`
 	UpdatedAt      string   `json:"updated_at"`
@@ -37,7 +38,7 @@ func (s *server) personOut(p *duban.Person) personJSON {
 		channels[i] = string(c)
 	}
 	return personJSON{ID: p.ID, Name: p.Name, Agency: p.AgencyCode, Roles: roles, TelegramChatID: p.TelegramChatID,
-		SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone, Locale: p.Locale, Channels: channels, Active: p.Active,
+		SlackUserID: p.SlackUserID, Email: p.Email, Phone: p.Phone, Locale: p.Locale, Channels: channels, Login: p.Login, Active: p.Active,
 		CreatedAt: rfc3339(p.CreatedAt, s.Loc), UpdatedAt: rfc3339(p.UpdatedAt, s.Loc)}
 }
 
@@ -54,6 +55,7 @@ type personFields struct {
 	Locale         *string         `json:"locale"`
 	Channels       *[]string       `json:"channels"` // [] restores the global order
 	Active         *bool           `json:"active"`   // PATCH only
+	Login          *string         `json:"login"`    // the web sign-in name; "" takes it away
 }
 
 // fields turns the request's fields into the use case's. The agency is a
@@ -121,9 +123,22 @@ func (s *server) createPerson(w http.ResponseWriter, r *http.Request, a jobs.Act
 	if err != nil {
 		return err
 	}
+	if req.Login != nil {
+		if err := jobs.CheckLogin(r.Context(), s.Store, 0, *req.Login); err != nil {
+			return err
+		}
+	}
 	p, err := s.people.Add(r.Context(), actorOf(a), f)
 	if err != nil {
 		return chatTaken(err)
+	}
+	if req.Login != nil {
+		if err := jobs.SetLogin(r.Context(), s.Store, actorOf(a), p.ID, *req.Login); err != nil {
+			return err
+		}
+		if p, err = s.Store.PersonByID(r.Context(), p.ID); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusCreated, s.personOut(p))
 	return nil
@@ -178,9 +193,23 @@ func (s *server) patchPerson(w http.ResponseWriter, r *http.Request, a jobs.Acto
 	if err != nil {
 		return err
 	}
+	if req.Login != nil {
+		// Checked first, so a taken login changes nothing.
+		if err := jobs.CheckLogin(r.Context(), s.Store, id, *req.Login); err != nil {
+			return err
+		}
+	}
 	p, err := s.people.Update(r.Context(), actorOf(a), id, f)
 	if err != nil {
 		return chatTaken(err)
+	}
+	if req.Login != nil {
+		if err := jobs.SetLogin(r.Context(), s.Store, actorOf(a), id, *req.Login); err != nil {
+			return err
+		}
+		if p, err = s.Store.PersonByID(r.Context(), id); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, s.personOut(p))
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
 )
 
@@ -183,4 +184,54 @@ func TestTokens_ActAsTheirPersonAndBindCodesLinkTheBot(t *testing.T) {
 	if pid, err := e.store.UseBindCode(e.ctx, bc.Code, e.clock.Now()); err != nil || pid != e.head.ID {
 		t.Errorf("use code: %d, %v", pid, err)
 	}
+}
+
+// TestPeople_LoginForTheWebSignIn: a person's web login is set with the
+// person (and shown), unique regardless of case; a taken one is refused
+// and changes nothing.
+func TestPeople_LoginForTheWebSignIn(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storagetest.SQLiteURL(t)))
+	var p struct {
+		ID    int64  `json:"id"`
+		Login string `json:"login"`
+		Name  string `json:"name"`
+	}
+	e.call("POST", "/api/v1/people", adminToken, map[string]any{"name": "周监督", "roles": []string{"supervisor"}, "login": "zhou"}).
+		want(http.StatusCreated).decode(&p)
+	if p.Login != "zhou" {
+		t.Errorf("created with login %q", p.Login)
+	}
+	before := e.peopleCount()
+	e.call("POST", "/api/v1/people", adminToken, map[string]any{"name": "另一个周", "roles": []string{"supervisor"}, "login": "ZHOU"}).
+		want(http.StatusUnprocessableEntity)
+	if e.peopleCount() != before {
+		t.Error("a taken login still added the person")
+	}
+	var other struct {
+		ID int64 `json:"id"`
+	}
+	e.call("POST", "/api/v1/people", adminToken, map[string]any{"name": "吴", "roles": []string{"staff"}}).want(http.StatusCreated).decode(&other)
+	e.call("PATCH", fmt.Sprintf("/api/v1/people/%d", other.ID), adminToken, map[string]any{"login": "Zhou", "name": "吴二"}).
+		want(http.StatusUnprocessableEntity)
+	got, _ := e.store.PersonByID(e.ctx, other.ID)
+	if got.Name != "吴" || got.Login != "" {
+		t.Errorf("a refused PATCH changed the person: %+v", got)
+	}
+	p.Login = "" // decoding leaves an absent field as it was
+	e.call("PATCH", fmt.Sprintf("/api/v1/people/%d", p.ID), adminToken, map[string]any{"login": ""}).want(http.StatusOK).decode(&p)
+	if again, _ := e.store.PersonByID(e.ctx, p.ID); again.Login != "" {
+		t.Errorf("stored login %q after taking it away", again.Login)
+	}
+	if p.Login != "" {
+		t.Errorf("login %q after taking it away", p.Login)
+	}
+}
+
+func (e *env) peopleCount() int {
+	e.t.Helper()
+	ps, err := e.store.People(e.ctx, storage.PeopleFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(ps)
 }

@@ -73,6 +73,26 @@ func SetLogin(ctx context.Context, st *storage.Store, actor Actor, personID int6
 	})
 }
 
+// CheckLogin refuses, before anything changes, a login that SetLogin
+// would refuse for person id (0: a person yet to be added): unreadable,
+// or held by someone else.
+func CheckLogin(ctx context.Context, st *storage.Store, id int64, login string) error {
+	login = strings.TrimSpace(login)
+	if err := checkLogin(login); err != nil || login == "" {
+		return err
+	}
+	p, _, err := st.PersonByLogin(ctx, login)
+	switch {
+	case errors.Is(err, duban.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case p.ID != id:
+		return duban.Invalid("login", "is taken by another person")
+	}
+	return nil
+}
+
 // checkLogin refuses a login that cannot be typed on a sign-in form.
 func checkLogin(login string) error {
 	if login == "" {
