@@ -20,7 +20,7 @@ type pages struct {
 }
 
 // pageNames are the files of templates/ besides layout.html.
-var pageNames = []string{"login", "error", "queue", "complaint", "hearings", "hearing", "me", "new", "callbacks", "deliveries", "audit", "reports"}
+var pageNames = []string{"login", "error", "queue", "complaint", "hearings", "hearing", "me", "new", "callbacks", "deliveries", "audit", "reports", "people", "person", "agencies"}
 
 // baseFuncs are replaced per request by the viewer's (funcs); they are
 // declared here so the templates parse.

@@ -172,7 +172,7 @@ func (w *Web) Routes() map[string]http.Handler {
 	out := map[string]http.Handler{}
 	for _, p := range []string{"/{$}", "/login", "/logout", "/lang", "/static/", "/complaints", "/complaints/",
 		"/hearings", "/hearings/", "/me", "/me/",
-		"/callbacks", "/deliveries", "/deliveries/", "/admin/audit", "/reports", "/reports/"} {
+		"/callbacks", "/deliveries", "/deliveries/", "/admin/audit", "/reports", "/reports/", "/people", "/people/", "/agencies", "/agencies/"} {
 		out[p] = w
 	}
 	if w.Monitor != nil {
@@ -210,6 +210,19 @@ func (w *Web) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /hearings/{id}/outcome", w.page(w.recordOutcome))
 	mux.HandleFunc("POST /hearings/{id}/answer", w.page(w.answerHearing))
 
+	mux.HandleFunc("GET /people", w.page(w.people))
+	mux.HandleFunc("POST /people", w.page(w.addPerson))
+	mux.HandleFunc("GET /people/{id}", w.page(w.person))
+	mux.HandleFunc("POST /people/{id}", w.page(w.editPerson))
+	mux.HandleFunc("POST /people/{id}/roles", w.page(w.personRoles))
+	mux.HandleFunc("POST /people/{id}/bind-code", w.page(w.personBindCode))
+	mux.HandleFunc("POST /people/{id}/tokens", w.page(w.personToken))
+	mux.HandleFunc("POST /people/{id}/tokens/{token}/revoke", w.page(w.revokeToken))
+	mux.HandleFunc("POST /people/{id}/deactivate", w.page(w.deactivatePerson))
+	mux.HandleFunc("POST /people/{id}/password", w.page(w.resetPassword))
+	mux.HandleFunc("GET /agencies", w.page(w.agencies))
+	mux.HandleFunc("POST /agencies", w.page(w.addAgency))
+	mux.HandleFunc("POST /agencies/{code}", w.page(w.renameAgency))
 	mux.HandleFunc("GET /reports", w.page(w.reportsView))
 	mux.HandleFunc("GET /reports/{file}", w.page(w.reportDownload))
 	mux.HandleFunc("POST /reports/bulletin", w.page(w.sendBulletin))
