@@ -167,7 +167,10 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 			routes["POST /slack/events"] = a.Slack.EventsHandler()
 		}
 	}
-	calendars, linkAnswers := a.calendars(cfg, bundle)
+	calendars, linkAnswers, err := a.calendars(cfg, bundle)
+	if err != nil {
+		return nil, err
+	}
 	if err := a.mountWeb(cfg, bundle, routes); err != nil {
 		return nil, err
 	}

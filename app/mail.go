@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/configs"
@@ -18,13 +19,18 @@ func publicURL(cfg configs.Config) string {
 	return "http://" + cfg.HTTPAddr
 }
 
-// linkKey is the key of the answer links in e-mails; nil without
-// DUBAN_LINK_SECRET (the links are left out).
-func linkKey(cfg configs.Config) []byte {
-	if cfg.LinkSecret == "" {
-		return nil
+// linkKey is the key of the answer links in e-mails: DUBAN_LINK_SECRET,
+// or without one a key the database keeps for all replicas (made at the
+// first start), so a head reached by e-mail can always answer.
+func (a *App) linkKey(cfg configs.Config) ([]byte, error) {
+	if cfg.LinkSecret != "" {
+		return duban.AnswerKey(cfg.LinkSecret.Reveal()), nil
 	}
-	return duban.AnswerKey(cfg.LinkSecret.Reveal())
+	s, err := a.Store.KeptSecret(context.Background(), "answer_links")
+	if err != nil {
+		return nil, fmt.Errorf("app: the key of answer links: %w", err)
+	}
+	return duban.AnswerKey(s), nil
 }
 
 // emailSender builds the e-mail channel of DUBAN_SMTP_URL; nil when it is
@@ -33,11 +39,12 @@ func (a *App) emailSender(cfg configs.Config, bundle *i18n.Bundle) (notifier.Sen
 	if !cfg.MailEnabled() {
 		return nil, nil
 	}
-	if cfg.LinkSecret == "" {
-		a.Log.Warn("DUBAN_LINK_SECRET is empty: e-mails carry no answer links; heads reached by e-mail answer in chat or by phone")
+	key, err := a.linkKey(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return notifier.NewEmail(notifier.EmailConfig{URL: cfg.SMTPURL.Reveal(), From: cfg.MailFrom, T: bundle, Loc: cfg.Location,
-		PublicURL: publicURL(cfg), LinkKey: linkKey(cfg),
+		PublicURL: publicURL(cfg), LinkKey: key,
 		Hearing: func(ctx context.Context, haID int64) (*duban.Hearing, *duban.HearingAgency, error) {
 			ha, err := a.Store.HearingAgencyByID(ctx, haID)
 			if err != nil {
@@ -50,12 +57,12 @@ func (a *App) emailSender(cfg configs.Config, bundle *i18n.Bundle) (notifier.Sen
 
 // calendars builds the calendar feeds and the answer links of the
 // hearings.
-func (a *App) calendars(cfg configs.Config, bundle *i18n.Bundle) (*jobs.Calendars, *jobs.LinkAnswers) {
+func (a *App) calendars(cfg configs.Config, bundle *i18n.Bundle) (*jobs.Calendars, *jobs.LinkAnswers, error) {
 	c := jobs.NewCalendars(jobs.CalendarsDeps{Store: a.Store, T: bundle, Loc: cfg.Location, PublicURL: publicURL(cfg),
 		Alarms: cfg.ReminderOffsets, Clock: a.Clock})
-	var la *jobs.LinkAnswers
-	if key := linkKey(cfg); key != nil {
-		la = jobs.NewLinkAnswers(a.Store, a.Hearings, key, a.Clock)
+	key, err := a.linkKey(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
-	return c, la
+	return c, jobs.NewLinkAnswers(a.Store, a.Hearings, key, a.Clock), nil
 }

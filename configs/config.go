@@ -90,7 +90,7 @@ type Config struct {
 	// or a bare address; required with SMTPURL.
 	MailFrom string `yaml:"mail_from" env:"DUBAN_MAIL_FROM"`
 	// LinkSecret keys the HMAC of the answer links in e-mails (at least 32
-	// characters); empty leaves the links out.
+	// characters); empty: a key kept in the database (storage.KeptSecret).
 	LinkSecret Secret `yaml:"link_secret" env:"DUBAN_LINK_SECRET"`
 
 	// ReminderOffsets are the lead times of reminders before a hearing,
