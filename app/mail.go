@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/configs"
 	"github.com/cityhall/duban/i18n"
@@ -43,8 +45,12 @@ func (a *App) emailSender(cfg configs.Config, bundle *i18n.Bundle) (notifier.Sen
 	if err != nil {
 		return nil, err
 	}
+	var shared redis.UniversalClient
+	if a.mini == nil {
+		shared = a.rdb // replicas share one SMTP server's limit
+	}
 	return notifier.NewEmail(notifier.EmailConfig{URL: cfg.SMTPURL.Reveal(), From: cfg.MailFrom, T: bundle, Loc: cfg.Location,
-		PublicURL: publicURL(cfg), LinkKey: key,
+		PublicURL: publicURL(cfg), LinkKey: key, Shared: shared, Prefix: limitPrefix(cfg.SMTPURL.Reveal()),
 		Hearing: func(ctx context.Context, haID int64) (*duban.Hearing, *duban.HearingAgency, error) {
 			ha, err := a.Store.HearingAgencyByID(ctx, haID)
 			if err != nil {

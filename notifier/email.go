@@ -6,6 +6,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 	"html"
 	"net/textproto"
 	"net/url"
@@ -44,13 +46,27 @@ type EmailConfig struct {
 	TLSConfig *tls.Config
 	// Timeout bounds connecting and each SMTP command; default 30s.
 	Timeout time.Duration
+	// Shared, when set, keeps the sending limit in Redis under keys
+	// starting with Prefix, for every replica (as WithSharedLimits does
+	// for Telegram); nil: in this process.
+	Shared redis.UniversalClient
+	Prefix string
 }
+
+// emailInterval spaces the mails duban hands to its SMTP server: relays
+// limit senders (commonly to a few messages a second, and count bursts as
+// abuse), so a bulletin to the whole office or a burst of reminders goes
+// out evenly, as every other channel's does, and keeps the server's
+// goodwill. 5 a second is well inside what a government mail relay takes.
+const emailInterval = time.Second / 5
 
 // Email sends messages by SMTP through go-mail: plain text and HTML, a
 // subject from the message's kind, a head's hearing attached as an .ics
 // event, and signed links through which a head answers without signing in.
 type Email struct {
 	cfg      EmailConfig
+	limiter  *KeyedLimiter       // in this process
+	shared   *sharedKeyedLimiter // when set, instead of limiter
 	host     string
 	port     int
 	ssl      bool
@@ -61,7 +77,10 @@ type Email struct {
 // NewEmail checks cfg and returns the sender. Errors name the setting and
 // never carry the password.
 func NewEmail(cfg EmailConfig) (*Email, error) {
-	e := &Email{cfg: cfg}
+	e := &Email{cfg: cfg, limiter: NewKeyedLimiter(rate.Every(emailInterval), 1)}
+	if cfg.Shared != nil {
+		e.shared = &sharedKeyedLimiter{rdb: cfg.Shared, prefix: cfg.Prefix + "smtp:", interval: emailInterval, sleepFor: sleep}
+	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Host == "" {
 		return nil, errors.New("email: DUBAN_SMTP_URL is not a URL like smtp://user:pass@host:587")
@@ -115,6 +134,9 @@ func (e *Email) Send(ctx context.Context, addr duban.Address, msg duban.Message)
 	m, err := e.render(ctx, addr, msg)
 	if err != nil {
 		return "", err
+	}
+	if err := e.wait(ctx); err != nil {
+		return "", fmt.Errorf("email: wait for the sending limit: %w", err)
 	}
 	opts := []mail.Option{mail.WithPort(e.port), mail.WithTimeout(e.cfg.Timeout)}
 	tc := e.cfg.TLSConfig
@@ -303,4 +325,12 @@ func AnswerURL(publicURL, token, action string) string {
 		v.Set("a", action)
 	}
 	return strings.TrimRight(publicURL, "/") + AnswerPath + "?" + v.Encode()
+}
+
+// wait blocks until the next mail may go to the SMTP server, or ctx ends.
+func (e *Email) wait(ctx context.Context) error {
+	if e.shared != nil {
+		return e.shared.wait(ctx, "server")
+	}
+	return keyedWait(ctx, e.limiter, "server", time.Now)
 }

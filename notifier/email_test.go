@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/i18n"
 	"github.com/cityhall/duban/internal/icstest"
 	"github.com/cityhall/duban/internal/smtptest"
+	"github.com/cityhall/duban/internal/testenv"
 	"github.com/cityhall/duban/notifier"
 )
 
@@ -227,5 +229,35 @@ func TestNewEmail_RefusesBadSettings(t *testing.T) {
 		if _, err := notifier.NewEmail(notifier.EmailConfig{URL: tt.url, From: tt.from, T: i18n.MustNew()}); err == nil {
 			t.Errorf("%q %q accepted", tt.url, tt.from)
 		}
+	}
+}
+
+// TestEmail_KeepsOneSendingLimitAcrossReplicas: with Redis shared, each
+// mail takes its slot of the SMTP server's limit there, where every
+// replica takes theirs: the next may leave 200 ms later (5 a second).
+func TestEmail_KeepsOneSendingLimitAcrossReplicas(t *testing.T) {
+	srv := smtptest.Start(t, nil, false)
+	r := testenv.MiniRedis(t)
+	r.Mini.SetTime(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)) // Redis's clock stands still: slots are plain to read
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	e, err := notifier.NewEmail(notifier.EmailConfig{URL: "smtp://" + srv.Addr, From: "duban@example.gov.cn", T: i18n.MustNew(),
+		Loc: time.UTC, Shared: rdb, Prefix: "test:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Send(context.Background(), head, reminder()); err != nil {
+		t.Fatal(err)
+	}
+	next, err := rdb.Get(context.Background(), "test:smtp:server").Int64()
+	if err != nil {
+		t.Fatalf("no slot taken in Redis: %v", err)
+	}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC).UnixMicro()
+	if next-now != (200 * time.Millisecond).Microseconds() {
+		t.Errorf("the next mail may leave %d µs later, want 200 ms (5 a second)", next-now)
+	}
+	if len(srv.Messages()) != 1 {
+		t.Errorf("%d mails", len(srv.Messages()))
 	}
 }
