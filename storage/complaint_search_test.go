@@ -99,6 +99,7 @@ func TestMigrations_BackfillTheGramsOfComplaintsAlreadyThere(t *testing.T) {
 // one by one is read in the list's order with LIKE alone: the answer is
 // the same either way.
 func TestComplaints_ACommonQueryFindsTheSameWithoutItsBigrams(t *testing.T) {
+	defer storage.SetMaxCandidates(2000)()
 	s := storagetest.Open(t, storagetest.SQLiteURL(t))
 	ctx := context.Background()
 	must(t, s.InTx(ctx, func(tx *storage.Store) error {

@@ -151,12 +151,12 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 		if f.Scope.Agency == nil {
 			q += " AND 1 = 0"
 		} else {
-			// An uncorrelated IN is computed once and hashed, so a page in
-			// the queue's order reads its rows and stops; a correlated
-			// EXISTS under the OR is probed row by row (docs/PERFORMANCE.md).
-			q += ` AND (agency_id = ? OR id IN (SELECT e.complaint_id FROM complaint_events e
-				WHERE e.action = 'assign' AND e.agency_id = ?))`
-			args = append(args, *f.Scope.Agency, *f.Scope.Agency)
+			cond, more, err := s.agencyScope(ctx, *f.Scope.Agency)
+			if err != nil {
+				return nil, err
+			}
+			q += " AND " + cond
+			args = append(args, more...)
 		}
 	}
 	if f.AgencyID != nil {
