@@ -147,17 +147,13 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 	if f.Status != "" {
 		add("status = ?", f.Status)
 	}
-	if f.Scope != nil && !f.Scope.All {
-		if f.Scope.Agency == nil {
-			q += " AND 1 = 0"
-		} else {
-			cond, more, err := s.agencyScope(ctx, *f.Scope.Agency)
-			if err != nil {
-				return nil, err
-			}
-			q += " AND " + cond
-			args = append(args, more...)
+	if f.Scope != nil {
+		cond, sargs, err := s.scopeFor(ctx, *f.Scope, "complaints")
+		if err != nil {
+			return nil, err
 		}
+		q += cond
+		args = append(args, sargs...)
 	}
 	if f.AgencyID != nil {
 		add("agency_id = ?", *f.AgencyID)

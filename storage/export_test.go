@@ -12,3 +12,11 @@ func SetMaxCandidates(n int) (restore func()) {
 // migrations/postgres and migrations/sqlite, for tests that run them part
 // of the way.
 var Migrations = migrations
+
+// SetScopeSorted lowers the count past which an agency's complaints are
+// read in the list's order, for a test; it returns the restore.
+func SetScopeSorted(n int) (restore func()) {
+	old := scopeSorted
+	scopeSorted = n
+	return func() { scopeSorted = old }
+}
