@@ -78,7 +78,7 @@ func (s *Store) indexComplaintText(ctx context.Context, id int64, text string) e
 
 // textCondition is the WHERE condition of a text query, with its
 // arguments. A whole tracking code is that complaint. Otherwise the
-// complaints holding the query's rarest bigrams (at most queryGrams of
+// complaints holding every bigram of the query (at most maxQueryGrams of
 // them) are found first: when they are few (at most maxCandidates), the
 // query reads only those and LIKE checks them; when they are many, the
 // query is common, and LIKE alone, read in the list's order, meets a page
@@ -98,20 +98,26 @@ func (s *Store) textCondition(ctx context.Context, query string) (string, []any,
 	if len(gs) == 0 {
 		return cond, args, nil
 	}
-	if len(gs) > queryGrams {
-		var err error
-		if gs, err = s.rarestGrams(ctx, gs); err != nil {
-			return "", nil, err
+	if len(gs) > maxQueryGrams {
+		picked := make([]string, 0, maxQueryGrams)
+		for i := range maxQueryGrams {
+			picked = append(picked, gs[i*(len(gs)-1)/(maxQueryGrams-1)])
 		}
+		gs = picked
 	}
-	parts := make([]string, len(gs))
-	gargs := make([]any, len(gs))
-	for i, g := range gs {
-		parts[i] = `SELECT complaint_id FROM complaint_grams WHERE gram = ?`
-		gargs[i] = g
+	// The bigrams' complaints, joined on the complaint: each list is read
+	// in complaint order from the primary key, so the database merges
+	// them as it reads and stops at the limit.
+	q := `SELECT g0.complaint_id FROM complaint_grams g0`
+	gargs := make([]any, 0, len(gs))
+	for i := 1; i < len(gs); i++ {
+		q += fmt.Sprintf(` JOIN complaint_grams g%[1]d ON g%[1]d.complaint_id = g0.complaint_id AND g%[1]d.gram = ?`, i)
+		gargs = append(gargs, gs[i])
 	}
+	q += ` WHERE g0.gram = ?`
+	gargs = append(gargs, gs[0])
 	var ids []int64
-	if err := s.sel(ctx, &ids, `SELECT complaint_id FROM (`+strings.Join(parts, ` INTERSECT `)+`) x LIMIT `+fmt.Sprint(maxCandidates+1), gargs...); err != nil {
+	if err := s.sel(ctx, &ids, q+` LIMIT `+fmt.Sprint(maxCandidates+1), gargs...); err != nil {
 		return "", nil, fmt.Errorf("search: candidates: %w", err)
 	}
 	switch {
@@ -130,46 +136,4 @@ func (s *Store) textCondition(ctx context.Context, query string) (string, []any,
 // maxCandidates is the most complaints a text query narrows to by
 // bigrams and then reads one by one; past it the query is common enough
 // that reading the list in order meets its matches sooner.
-const maxCandidates = 2000
-
-// queryGrams is how many bigrams of a query are intersected: the rarest
-// ones narrow the most, and LIKE checks what they let through.
-const queryGrams = 3
-
-// gramProbe caps the count of each bigram's complaints when choosing the
-// rarest, so choosing reads at most this many index entries a bigram.
-const gramProbe = 5000
-
-type gramCount struct {
-	I int `db:"i"`
-	N int `db:"n"`
-}
-
-// rarestGrams returns the queryGrams bigrams of gs with the fewest
-// complaints (counted up to gramProbe), in the order of the query among
-// those that reach the cap.
-func (s *Store) rarestGrams(ctx context.Context, gs []string) ([]string, error) {
-	if len(gs) > maxQueryGrams {
-		picked := make([]string, 0, maxQueryGrams)
-		for i := range maxQueryGrams {
-			picked = append(picked, gs[i*(len(gs)-1)/(maxQueryGrams-1)])
-		}
-		gs = picked
-	}
-	parts := make([]string, len(gs))
-	args := make([]any, 0, len(gs))
-	for i, g := range gs {
-		parts[i] = fmt.Sprintf(`SELECT %d AS i, (SELECT count(*) FROM (SELECT 1 FROM complaint_grams WHERE gram = ? LIMIT %d) x) AS n`, i, gramProbe)
-		args = append(args, g)
-	}
-	var counts []gramCount
-	if err := s.sel(ctx, &counts, strings.Join(parts, ` UNION ALL `), args...); err != nil {
-		return nil, fmt.Errorf("search: count bigrams: %w", err)
-	}
-	slices.SortStableFunc(counts, func(a, b gramCount) int { return a.N - b.N })
-	out := make([]string, 0, queryGrams)
-	for _, c := range counts[:min(queryGrams, len(counts))] {
-		out = append(out, gs[c.I])
-	}
-	return out, nil
-}
+var maxCandidates = 10000

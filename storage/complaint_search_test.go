@@ -99,6 +99,7 @@ func TestMigrations_BackfillTheGramsOfComplaintsAlreadyThere(t *testing.T) {
 // one by one is read in the list's order with LIKE alone: the answer is
 // the same either way.
 func TestComplaints_ACommonQueryFindsTheSameWithoutItsBigrams(t *testing.T) {
+	defer storage.SetMaxCandidates(2000)()
 	s := storagetest.Open(t, storagetest.SQLiteURL(t))
 	ctx := context.Background()
 	must(t, s.InTx(ctx, func(tx *storage.Store) error {
@@ -122,4 +123,41 @@ func TestComplaints_ACommonQueryFindsTheSameWithoutItsBigrams(t *testing.T) {
 			t.Errorf("q=%q: %d complaints, want %d", q, len(got), want)
 		}
 	}
+}
+
+// An agency's scope is the same whichever form the count chooses.
+func TestComplaints_AgencyScopeIsTheSameSortedOrInOrder(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		ga, sj := newAgency(t, s, "GA"), newAgency(t, s, "SJ")
+		var want []int64
+		for i := range 6 {
+			c := &duban.Complaint{TrackingCode: fmt.Sprintf("S%011d", i), Status: duban.ComplaintReceived, Source: duban.SourceOther,
+				Category: duban.CategoryOther, Description: "x"}
+			must(t, s.CreateComplaint(ctx, c))
+			to := ga
+			switch i % 3 {
+			case 0: // assigned to GA now
+			case 1: // assigned to GA before, now to SJ
+				must(t, s.AppendEvent(ctx, &duban.Event{ComplaintID: c.ID, Action: duban.ActionAssign, Actor: "t", At: t0, AgencyID: &ga.ID}))
+				to = sj
+			case 2: // never GA's
+				to = sj
+			}
+			c.Status, c.AgencyID = duban.ComplaintAssigned, &to.ID
+			must(t, s.UpdateComplaint(ctx, c))
+			must(t, s.AppendEvent(ctx, &duban.Event{ComplaintID: c.ID, Action: duban.ActionAssign, Actor: "t", At: t0, AgencyID: &to.ID}))
+			if i%3 != 2 {
+				want = append(want, c.ID)
+			}
+		}
+		slices.Reverse(want)
+		for _, sorted := range []int{2000, 1} {
+			restore := storage.SetScopeSorted(sorted)
+			got, err := s.Complaints(ctx, storage.ComplaintFilter{Scope: &duban.Scope{Agency: &ga.ID}})
+			restore()
+			must(t, err)
+			diff(t, fmt.Sprintf("GA's complaints (sorted up to %d)", sorted), want, ids(got, func(c duban.Complaint) int64 { return c.ID }))
+		}
+	})
 }

@@ -168,7 +168,10 @@ func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]duban.Comp
 		add("status = ?", f.Status)
 	}
 	if f.Scope != nil {
-		cond, sargs := complaintScope(*f.Scope, "complaints")
+		cond, sargs, err := s.scopeFor(ctx, *f.Scope, "complaints")
+		if err != nil {
+			return nil, err
+		}
 		q += cond
 		args = append(args, sargs...)
 	}

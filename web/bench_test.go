@@ -51,7 +51,7 @@ func seedComplaints(b *testing.B, e *env, n int) {
 		   CASE WHEN st IN ('assigned','replied','closed') THEN ag.ids[1 + i % 100] END,
 		   CASE WHEN i % 2 = 0 THEN ag.ids[1 + (i * 7) % 100] END,
 		   CASE WHEN st IN ('assigned','replied','closed') AND i % 3 = 0 THEN hd.ids[1 + i % 100] END,
-		   w.who[1 + (i::bigint * 7919 % 20)::int] || w.what[1 + (i::bigint * 104729 % 30)::int] || '，地点' || w.road[1 + (i * 31) % 20] || (1 + (i * 17) % 300) || '号',
+		   w.who[1 + abs(hashint4(i)::bigint) % 20] || w.what[1 + abs(hashint4(i + 7654321)::bigint) % 30] || '，地点' || w.road[1 + (i * 31) % 20] || (1 + (i * 17) % 300) || '号',
 		   w.road[1 + (i * 31) % 20], '王先生', '138' || lpad((i % 100000000)::text, 8, '0'), false,
 		   CASE WHEN st IN ('assigned','replied','closed') THEN base.t - ({N} - i) * INTERVAL '1 minute' END,
 		   CASE WHEN st IN ('assigned','replied','closed') THEN base.t - ({N} - i) * INTERVAL '1 minute' + ((i * 13) % 20 - 3) * INTERVAL '1 day' END,
