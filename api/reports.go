@@ -56,38 +56,16 @@ func (s *server) appearanceReport(w http.ResponseWriter, r *http.Request, a jobs
 // inclusive; default the calendar year to date) and format (csv, xlsx,
 // or "" for JSON).
 func (s *server) reportQuery(r *http.Request) (reports.Range, string, error) {
-	today := s.Clock.Now().In(s.Loc)
-	rg := reports.Range{To: time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, s.Loc),
-		From: time.Date(today.Year(), 1, 1, 0, 0, 0, 0, s.Loc)}
-	var v duban.ValidationError
 	q := r.URL.Query()
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &rg.From}, {"to", &rg.To}} {
-		if raw := strings.TrimSpace(q.Get(p.name)); raw != "" {
-			d, err := time.ParseInLocation(time.DateOnly, raw, s.Loc)
-			if err != nil {
-				v.Add(p.name, "is not a date (YYYY-MM-DD)")
-				continue
-			}
-			*p.dst = d
-		}
-	}
 	format := q.Get("format")
 	if format != "" && format != "csv" && format != "xlsx" && format != "json" {
-		v.Add("format", "must be csv, xlsx or json")
+		return reports.Range{}, "", duban.Invalid("format", "must be csv, xlsx or json")
 	}
 	if format == "json" {
 		format = ""
 	}
-	if err := v.Err(); err != nil {
-		return rg, "", err
-	}
-	if rg.From.After(rg.To) {
-		return rg, "", duban.Invalid("from", "is after to")
-	}
-	return rg, format, nil
+	rg, err := reports.ParseRange(q.Get("from"), q.Get("to"), s.Clock.Now(), s.Loc)
+	return rg, format, err
 }
 
 // download answers a report's tables as a CSV or Excel file named for the

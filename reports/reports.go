@@ -371,3 +371,32 @@ func zeros[T ~string](keys []T) map[string]int {
 	}
 	return m
 }
+
+// ParseRange reads a report's from and to as a request gives them (dates,
+// YYYY-MM-DD in loc, to inclusive); either left empty is, by default, the
+// first of January of today's year or today. from after to is refused.
+func ParseRange(from, to string, today time.Time, loc *time.Location) (Range, error) {
+	t := today.In(loc)
+	rg := Range{From: time.Date(t.Year(), 1, 1, 0, 0, 0, 0, loc), To: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)}
+	var v duban.ValidationError
+	for _, p := range []struct {
+		name, raw string
+		dst       *time.Time
+	}{{"from", from, &rg.From}, {"to", to, &rg.To}} {
+		if raw := strings.TrimSpace(p.raw); raw != "" {
+			d, err := time.ParseInLocation(time.DateOnly, raw, loc)
+			if err != nil {
+				v.Add(p.name, "is not a date (YYYY-MM-DD)")
+				continue
+			}
+			*p.dst = d
+		}
+	}
+	if err := v.Err(); err != nil {
+		return rg, err
+	}
+	if rg.From.After(rg.To) {
+		return rg, duban.Invalid("from", "is after to")
+	}
+	return rg, nil
+}

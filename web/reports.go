@@ -31,38 +31,16 @@ type reportsPage struct {
 // reportRange reads from, to and by of a reports request (dates in local
 // time, to inclusive; default the year to date, by month).
 func (w *Web) reportRange(r *http.Request) (reports.Range, reports.Period, error) {
-	today := w.Clock.Now().In(w.Loc)
-	rg := reports.Range{From: time.Date(today.Year(), 1, 1, 0, 0, 0, 0, w.Loc),
-		To: time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, w.Loc)}
-	var v duban.ValidationError
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &rg.From}, {"to", &rg.To}} {
-		if raw := strings.TrimSpace(r.FormValue(p.name)); raw != "" {
-			d, err := time.ParseInLocation(time.DateOnly, raw, w.Loc)
-			if err != nil {
-				v.Add(p.name, "is not a date (YYYY-MM-DD)")
-				continue
-			}
-			*p.dst = d
-		}
-	}
 	by := reports.Month
 	if raw := r.FormValue("by"); raw != "" {
 		p, err := reports.ParsePeriod(raw)
 		if err != nil || p == reports.Whole {
-			v.Add("by", "must be month or quarter")
+			return reports.Range{}, by, duban.Invalid("by", "must be month or quarter")
 		}
 		by = p
 	}
-	if err := v.Err(); err != nil {
-		return rg, by, err
-	}
-	if rg.From.After(rg.To) {
-		return rg, by, duban.Invalid("from", "is after to")
-	}
-	return rg, by, nil
+	rg, err := reports.ParseRange(r.FormValue("from"), r.FormValue("to"), w.Clock.Now(), w.Loc)
+	return rg, by, err
 }
 
 // reportsView: GET /reports, the office's figures (an agency's own for its
