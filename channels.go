@@ -67,17 +67,10 @@ func (l ChannelList) Value() (driver.Value, error) { return l.String(), nil }
 
 // Scan reads a list stored by Value.
 func (l *ChannelList) Scan(src any) error {
-	var s string
-	switch v := src.(type) {
-	case string:
-		s = v
-	case []byte:
-		s = string(v)
-	case nil:
+	s, ok, err := scanText("channels", src)
+	if err != nil || !ok {
 		*l = nil
-		return nil
-	default:
-		return fmt.Errorf("channels: cannot scan %T", src)
+		return err
 	}
 	*l = nil
 	for _, part := range strings.Split(s, ",") {

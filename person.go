@@ -152,17 +152,10 @@ func (r Roles) Value() (driver.Value, error) { return r.String(), nil }
 
 // Scan reads roles stored by Value.
 func (r *Roles) Scan(src any) error {
-	var s string
-	switch v := src.(type) {
-	case string:
-		s = v
-	case []byte:
-		s = string(v)
-	case nil:
+	s, ok, err := scanText("roles", src)
+	if err != nil || !ok {
 		*r = nil
-		return nil
-	default:
-		return fmt.Errorf("roles: cannot scan %T", src)
+		return err
 	}
 	out, err := ParseRoles(s)
 	if err != nil {
@@ -170,4 +163,17 @@ func (r *Roles) Scan(src any) error {
 	}
 	*r = out
 	return nil
+}
+
+// scanText reads a text column for a Scan method: ok is false for NULL.
+func scanText(what string, src any) (s string, ok bool, err error) {
+	switch v := src.(type) {
+	case string:
+		return v, true, nil
+	case []byte:
+		return string(v), true, nil
+	case nil:
+		return "", false, nil
+	}
+	return "", false, fmt.Errorf("%s: cannot scan %T", what, src)
 }
