@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
 	"github.com/xuri/excelize/v2"
 
@@ -132,5 +133,30 @@ func TestPeriodicCron_TheLatestMomentPassed(t *testing.T) {
 	}
 	if id := p.Task(time.Date(2026, 11, 30, 9, 0, 0, 0, sh)).Type(); id != jobs.TypeBulletin {
 		t.Errorf("task type %s", id)
+	}
+}
+
+// TestBulletin_TheScheduledTaskSendsLastWeeks: the task the schedule
+// enqueues for Monday 09:00 sends the bulletin of the week before, as
+// duban; a malformed payload is not retried.
+func TestBulletin_TheScheduledTaskSendsLastWeeks(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	srv := h.withEmail()
+	storagetest.Person(t, h.store, duban.Person{Name: "周监督", Roles: duban.Roles{duban.RoleSupervisor}, Email: "zhou@example.gov.cn"})
+	t9n := i18n.MustNew()
+	bs := jobs.NewBulletins(h.store, h.outbox, reports.New(h.store, sh, h.clock, t9n), jobs.BulletinsConfig{T: t9n, Loc: sh, Clock: h.clock})
+	if err := bs.HandleBulletin(h.ctx, jobs.NewBulletinTask(time.Date(2026, 11, 30, 9, 0, 0, 0, sh))); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	var got []string
+	for _, m := range srv.Messages() {
+		got = append(got, smtptest.Parse(t, m.Data).Subject)
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "2026-11-23 – 2026-11-29") {
+		t.Errorf("mails %q; want last week's bulletin", got)
+	}
+	if err := bs.HandleBulletin(h.ctx, asynq.NewTask(jobs.TypeBulletin, []byte("{}"))); !errors.Is(err, asynq.SkipRetry) {
+		t.Errorf("a payload without its moment: %v, want SkipRetry", err)
 	}
 }
