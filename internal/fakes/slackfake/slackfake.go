@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/cityhall/duban/internal/fakes/changes"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -73,7 +74,7 @@ func (r Response) Text() string { s, _ := r.Body["text"].(string); return s }
 type Server struct {
 	srv       *httptest.Server
 	mu        sync.Mutex
-	changed   chan struct{}
+	changed   changes.Signal
 	closed    chan struct{}
 	calls     []Call
 	responses []Response
@@ -153,7 +154,7 @@ func (s *Server) Counts() map[string]int {
 
 // Start starts a fake on a loopback port, outside a test; Close stops it.
 func Start() *Server {
-	s := &Server{changed: make(chan struct{}), closed: make(chan struct{}), fail: map[string][]string{},
+	s := &Server{closed: make(chan struct{}), fail: map[string][]string{},
 		lastPost: map[string]time.Time{}, posts: map[string]int{}, rnd: rand.New(rand.NewPCG(1, 1))}
 	s.socket.acks = map[string]json.RawMessage{}
 	mux := http.NewServeMux()
@@ -289,27 +290,10 @@ func (s *Server) WaitResponses(t testing.TB, name string, n int, timeout time.Du
 
 // wait reports whether cond, checked under the lock, held before timeout.
 func (s *Server) wait(timeout time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		ok, ch := cond(), s.changed
-		s.mu.Unlock()
-		if ok {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			return false
-		}
-	}
+	return s.changed.Wait(&s.mu, timeout, cond)
 }
 
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
+func (s *Server) notifyLocked() { s.changed.Notify() }
 
 // api answers a Web API method as Slack does: 200 with {"ok":…}.
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {

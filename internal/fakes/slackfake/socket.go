@@ -113,7 +113,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		if len(s.socket.pending) > 0 {
 			next, s.socket.pending = &s.socket.pending[0], s.socket.pending[1:]
 		}
-		changed := s.changed
+		changed := s.changed.C()
 		s.mu.Unlock()
 		if next != nil {
 			if conn.WriteJSON(next) != nil {

@@ -11,6 +11,7 @@ package tgfake
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/cityhall/duban/internal/fakes/changes"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -45,7 +46,7 @@ type Message struct {
 type Server struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever state changes
+	changed changes.Signal // closed and replaced whenever state changes
 	closed  chan struct{}
 	updates []tgbotapi.Update
 	calls   []Call
@@ -102,7 +103,7 @@ func New(t testing.TB) *Server {
 
 // Start starts a fake on a loopback port, outside a test; Close stops it.
 func Start() *Server {
-	s := &Server{changed: make(chan struct{}), closed: make(chan struct{}), fail: map[string][]apiError{}, nextID: 100,
+	s := &Server{closed: make(chan struct{}), fail: map[string][]apiError{}, nextID: 100,
 		blocked: map[int64]bool{}, rnd: rand.New(rand.NewPCG(1, 1))}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -277,27 +278,10 @@ func (s *Server) WaitCalls(t testing.TB, method string, n int, timeout time.Dura
 
 // wait reports whether cond, checked under the lock, held before timeout.
 func (s *Server) wait(timeout time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		ok, ch := cond(), s.changed
-		s.mu.Unlock()
-		if ok {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			return false
-		}
-	}
+	return s.changed.Wait(&s.mu, timeout, cond)
 }
 
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
+func (s *Server) notifyLocked() { s.changed.Notify() }
 
 // serve answers POST /bot<token>/<method>, as the Bot API's clients send.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -486,7 +470,7 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 			s.updates = kept
 		}
 		out := append([]tgbotapi.Update{}, s.updates[:min(limit, len(s.updates))]...)
-		ch := s.changed
+		ch := s.changed.C()
 		s.mu.Unlock()
 		if len(out) > 0 || timeout <= 0 {
 			reply(w, http.StatusOK, out, "")
