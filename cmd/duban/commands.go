@@ -390,7 +390,7 @@ func (c *session) credentials(ctx context.Context, path string) (*jobs.Credentia
 // personBindCode makes a /start code for a person's chat.
 func personBindCode(ctx context.Context, c *session, name string, args []string) error {
 	fs, cfgPath := c.flags(name)
-	return c.forPerson(ctx, name, fs, cfgPath, args, func(creds *jobs.Credentials, cfg configs.Config, id int64) error {
+	return c.forPerson(ctx, name, fs, cfgPath, args, func(_ *storage.Store, creds *jobs.Credentials, cfg configs.Config, id int64) error {
 		bc, err := creds.BindCode(ctx, cliActor, id)
 		if err != nil {
 			return err
@@ -401,9 +401,9 @@ func personBindCode(ctx context.Context, c *session, name string, args []string)
 }
 
 // forPerson parses a command taking one person id and runs fn with the
-// credential use cases on the database.
+// database and the credential use cases on it.
 func (c *session) forPerson(ctx context.Context, name string, fs *flag.FlagSet, cfgPath *string, args []string,
-	fn func(creds *jobs.Credentials, cfg configs.Config, id int64) error) error {
+	fn func(st *storage.Store, creds *jobs.Credentials, cfg configs.Config, id int64) error) error {
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -417,7 +417,7 @@ func (c *session) forPerson(ctx context.Context, name string, fs *flag.FlagSet, 
 		return err
 	}
 	defer st.Close()
-	return fn(creds, cfg, id)
+	return fn(st, creds, cfg, id)
 }
 
 // personToken mints a personal API token and prints it, once.
@@ -425,7 +425,7 @@ func personToken(ctx context.Context, c *session, name string, args []string) er
 	fs, cfgPath := c.flags(name)
 	tname := fs.String("name", "", "what the token is for, e.g. laptop")
 	expires := fs.String("expires", "", "2006-01-02 (valid through that day) or a time (RFC 3339, 2006-01-02 15:04); empty: never")
-	return c.forPerson(ctx, name, fs, cfgPath, args, func(creds *jobs.Credentials, cfg configs.Config, id int64) error {
+	return c.forPerson(ctx, name, fs, cfgPath, args, func(_ *storage.Store, creds *jobs.Credentials, cfg configs.Config, id int64) error {
 		t, err := creds.MintToken(ctx, cliActor, id, jobs.TokenSpec{Name: *tname, ExpiresAt: throughDay(*expires, cfg.Location)})
 		if err != nil {
 			return err
@@ -449,25 +449,14 @@ func throughDay(s string, loc *time.Location) string {
 // personDeactivate deactivates a person.
 func personDeactivate(ctx context.Context, c *session, name string, args []string) error {
 	fs, cfgPath := c.flags(name)
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := personID(name, rest)
-	if err != nil {
-		return err
-	}
-	st, _, err := c.store(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	p, err := jobs.NewPeople(jobs.PeopleDeps{Store: st}).Deactivate(ctx, cliActor, id)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.out, "person %d deactivated\n", p.ID)
-	return nil
+	return c.forPerson(ctx, name, fs, cfgPath, args, func(st *storage.Store, _ *jobs.Credentials, _ configs.Config, id int64) error {
+		p, err := jobs.NewPeople(jobs.PeopleDeps{Store: st}).Deactivate(ctx, cliActor, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "person %d deactivated\n", p.ID)
+		return nil
+	})
 }
 
 // stdin is where `person password` reads the password from; tests
@@ -478,29 +467,17 @@ var stdin io.Reader = os.Stdin
 // input (never an argument, which the shell's history and ps would keep).
 func personPassword(ctx context.Context, c *session, name string, args []string) error {
 	fs, cfgPath := c.flags(name)
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := personID(name, rest)
-	if err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read the password from standard input: %w", err)
-	}
-	pw := strings.TrimRight(line, "\r\n")
-	st, _, err := c.store(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := jobs.SetPassword(ctx, st, cliActor, id, pw); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.out, "password of person %d set; their web sessions have ended\n", id)
-	return nil
+	return c.forPerson(ctx, name, fs, cfgPath, args, func(st *storage.Store, _ *jobs.Credentials, _ configs.Config, id int64) error {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read the password from standard input: %w", err)
+		}
+		if err := jobs.SetPassword(ctx, st, cliActor, id, strings.TrimRight(line, "\r\n")); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "password of person %d set; their web sessions have ended\n", id)
+		return nil
+	})
 }
 
 // personLogin gives a person a web sign-in name, or takes it away.
