@@ -291,6 +291,10 @@ func (o *Outbox) deliverToReporter(ctx context.Context, d *duban.Delivery) error
 	return o.send(ctx, d, sender, addr, msg, func(context.Context) error { return nil })
 }
 
+// errNotClaimed ends a send whose delivery another sender claimed first,
+// or that is no longer queued.
+var errNotClaimed = errors.New("jobs: delivery not claimed")
+
 // send is the write-ahead send of one claimed delivery: sending before
 // the provider call, sent after it; onFail runs after a permanent failure.
 func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
@@ -300,16 +304,42 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 	if msg.Edit != "" {
 		ctx = notifier.Editing(ctx)
 	}
-	// Wait for the provider's slot before the write-ahead mark, so that a
-	// row is sending only for the length of the call itself.
+	// The write-ahead mark is made once the provider's slot is reserved,
+	// in the last moments of waiting for it: a row is sending for the call
+	// and a few slots' wait at most (a crash then resends it marked as a
+	// possible repeat: a false alarm, never a loss), and the mark's write
+	// does not stand between the slot and the call, where its jitter would
+	// show the provider more than its limit.
+	claimed := false
+	claim := func() error {
+		var err error
+		claimed, err = o.store.ClaimDeliveryAs(ctx, d.ID, o.sender)
+		if err == nil && !claimed {
+			return errNotClaimed
+		}
+		return err
+	}
 	if w, ok := sender.(notifier.Waiter); ok {
-		if err := w.Wait(ctx, addr); err != nil {
+		if err := w.Wait(ctx, addr, claim); err != nil {
+			if errors.Is(err, errNotClaimed) {
+				return nil // another sender has it, or it is done
+			}
+			if claimed {
+				// Claimed, then the wait was cut (a shutdown): nothing
+				// left, so the row goes back to queued.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				if rerr := o.store.DeliveryRequeue(rctx, d.ID, err.Error()); rerr != nil {
+					return rerr
+				}
+			}
 			return err
 		}
 		ctx = notifier.Reserved(ctx)
-	}
-	claimed, err := o.store.ClaimDeliveryAs(ctx, d.ID, o.sender)
-	if err != nil || !claimed {
+	} else if err := claim(); err != nil {
+		if errors.Is(err, errNotClaimed) {
+			return nil
+		}
 		return err
 	}
 	start := o.clock.Now()

@@ -270,7 +270,9 @@ func (g bulkGate) enter(ctx context.Context) (leave func(), err error) {
 }
 
 // wait blocks until a slot for a message to chatID comes, or ctx ends.
-func (l *telegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate) error {
+// Once the slot is reserved, and before waiting for it, it runs prepare
+// (when not nil; see Waiter); an error from prepare gives the slot back.
+func (l *telegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate, prepare func() error) error {
 	for {
 		leave, err := gate.enter(ctx)
 		if err != nil {
@@ -283,6 +285,14 @@ func (l *telegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate)
 				return err
 			}
 			continue
+		}
+		if prepare != nil {
+			if err := prepare(); err != nil {
+				leave()
+				l.cancel(s)
+				return err
+			}
+			d = s.at.Sub(l.now()) // what is left of the wait
 		}
 		err = sleep(ctx, d)
 		leave()

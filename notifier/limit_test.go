@@ -121,7 +121,7 @@ func TestTelegramLimiter_WaitEndsWithContext(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := l.wait(ctx, 1, nil); !errors.Is(err, context.Canceled) {
+	if err := l.wait(ctx, 1, nil, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("wait with a cancelled context = %v, want context.Canceled", err)
 	}
 }
@@ -232,5 +232,48 @@ func TestBulkGate_UrgentPassesAFullGate(t *testing.T) {
 	leaves[0]()
 	if _, err := g.enter(bulk); err != nil {
 		t.Fatalf("a bulk message did not get the place given up: %v", err)
+	}
+}
+
+// The outbox marks a delivery sending in prepare: it runs once the slot is
+// reserved, and the wait that follows is only what is left of it, so that
+// the mark's write does not delay the message past its slot.
+func TestTelegramWait_PrepareRunsInsideTheSlotsWait(t *testing.T) {
+	clock := duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	l := newTelegramLimiter(1, clock.Now) // one a second overall
+	gate := newBulkGate()
+	if err := l.wait(context.Background(), 1, gate, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The next slot is a second ahead on the clock. prepare takes that
+	// second (the clock moves on inside it): nothing is left to wait, so
+	// Wait returns well within the half second the context allows.
+	ran := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err := l.wait(ctx, 2, gate, func() error {
+		ran++
+		clock.Advance(time.Second)
+		return nil
+	})
+	if err != nil || ran != 1 {
+		t.Fatalf("wait = %v with prepare run %d times; want nil and once, the wait shortened by prepare's time", err, ran)
+	}
+}
+
+func TestTelegramWait_PrepareErrorGivesTheSlotBack(t *testing.T) {
+	clock := duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	l := newTelegramLimiter(1, clock.Now)
+	gate := newBulkGate()
+	refused := errors.New("not claimed")
+	if err := l.wait(context.Background(), 1, gate, func() error { return refused }); !errors.Is(err, refused) {
+		t.Fatalf("wait = %v, want prepare's own error", err)
+	}
+	// The slot was given back: the chat and the overall limit are free now.
+	if _, wait, ok := l.reserve(1); !ok || wait != 0 {
+		t.Errorf("after a refused prepare the next slot is in %s (ok=%v), want at once", wait, ok)
+	}
+	if len(gate) != 0 {
+		t.Errorf("%d places of the bulk gate still held after a refused prepare", len(gate))
 	}
 }

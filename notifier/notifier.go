@@ -160,8 +160,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 // call. The outbox waits before it marks a delivery sending, so that the
 // write-ahead mark covers the provider call alone and a crash while waiting
 // leaves the delivery queued, not in doubt.
+//
+// Wait runs prepare (when not nil) once the slot is reserved and before
+// waiting for it, so that the outbox's write-ahead mark is made in the
+// slot's wait rather than between the slot and the call: the provider
+// counts arrivals, and a database write there would show it the jitter of
+// the write. An error from prepare ends Wait with that error, the slot
+// given back where the limiter can.
 type Waiter interface {
-	Wait(ctx context.Context, addr duban.Address) error
+	Wait(ctx context.Context, addr duban.Address, prepare func() error) error
 }
 
 type reservedKey struct{}

@@ -101,8 +101,10 @@ func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait
 
 // wait blocks until a slot for a message to chatID comes, or ctx ends;
 // bulk messages take their slots through gate (see bulkGate), which holds
-// this process's bulk reservations to a few ahead.
-func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate) error {
+// this process's bulk reservations to a few ahead. Once the slot is
+// reserved, and before waiting for it, it runs prepare (when not nil; see
+// Waiter).
+func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate, prepare func() error) error {
 	for {
 		leave, err := gate.enter(ctx)
 		if err != nil {
@@ -112,6 +114,14 @@ func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bul
 		if err != nil {
 			leave()
 			return err
+		}
+		if ok && prepare != nil {
+			start := time.Now()
+			if err := prepare(); err != nil {
+				leave()
+				return err // the slot is lost: never early, at worst a little late
+			}
+			d -= time.Since(start) // what is left of the wait
 		}
 		err = l.sleepFor(ctx, d)
 		leave()

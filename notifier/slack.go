@@ -134,11 +134,16 @@ func (s *Slack) Send(ctx context.Context, addr duban.Address, msg duban.Message)
 	return channel + ":" + ts, nil
 }
 
-// Wait waits for the next slot to post to addr's direct messages (see
-// Waiter).
-func (s *Slack) Wait(ctx context.Context, addr duban.Address) error {
+// Wait waits for the next slot to post to addr's direct messages, then
+// runs prepare (see Waiter): Slack's one post a second per channel leaves
+// a margin of a tenth of a second, which prepare's few milliseconds after
+// the slot do not come near.
+func (s *Slack) Wait(ctx context.Context, addr duban.Address, prepare func() error) error {
 	if err := s.wait(ctx, addr.SlackUserID); err != nil {
 		return fmt.Errorf("slack: wait for rate limit: %w", err)
+	}
+	if prepare != nil {
+		return prepare()
 	}
 	return nil
 }

@@ -98,12 +98,13 @@ func NewTelegram(api *tgbotapi.BotAPI, token string, opts ...TelegramOption) *Te
 	return t
 }
 
-// wait blocks until a slot for a message to chatID comes, or ctx ends.
-func (t *Telegram) wait(ctx context.Context, chatID int64) error {
+// wait blocks until a slot for a message to chatID comes, or ctx ends,
+// running prepare (when not nil) in between (see Waiter).
+func (t *Telegram) wait(ctx context.Context, chatID int64, prepare func() error) error {
 	if t.shared != nil {
-		return t.shared.wait(ctx, chatID, t.gate)
+		return t.shared.wait(ctx, chatID, t.gate, prepare)
 	}
-	return t.limiter.wait(ctx, chatID, t.gate)
+	return t.limiter.wait(ctx, chatID, t.gate, prepare)
 }
 
 // Channel returns duban.ChannelTelegram.
@@ -113,9 +114,18 @@ func (t *Telegram) Channel() duban.Channel { return duban.ChannelTelegram }
 // their chat with /start CODE.
 func (t *Telegram) Reachable(addr duban.Address) bool { return addr.TelegramChatID != 0 }
 
-// Wait waits for the next slot to send to addr's chat (see Waiter).
-func (t *Telegram) Wait(ctx context.Context, addr duban.Address) error {
-	if err := t.wait(ctx, addr.TelegramChatID); err != nil {
+// Wait waits for the next slot to send to addr's chat, running prepare
+// between the slot's reservation and its moment (see Waiter).
+func (t *Telegram) Wait(ctx context.Context, addr duban.Address, prepare func() error) error {
+	var prepErr error
+	var p func() error
+	if prepare != nil {
+		p = func() error { prepErr = prepare(); return prepErr }
+	}
+	if err := t.wait(ctx, addr.TelegramChatID, p); err != nil {
+		if prepErr != nil {
+			return prepErr // the caller's own error, as it gave it
+		}
 		return fmt.Errorf("telegram: wait for rate limit: %w", err)
 	}
 	return nil
@@ -163,7 +173,7 @@ func (t *Telegram) Send(ctx context.Context, addr duban.Address, msg duban.Messa
 		cfg = m
 	}
 	if !reserved(ctx) {
-		if err := t.Wait(ctx, addr); err != nil {
+		if err := t.Wait(ctx, addr, nil); err != nil {
 			return "", err
 		}
 	}
@@ -205,7 +215,7 @@ func (t *Telegram) Edit(ctx context.Context, chatID int64, messageID int, text s
 	}
 	cfg := tgbotapi.NewEditMessageText(chatID, messageID, truncateUTF16(text, telegramMaxText))
 	cfg.ReplyMarkup = keyboard
-	if err := t.wait(ctx, chatID); err != nil {
+	if err := t.wait(ctx, chatID, nil); err != nil {
 		return fmt.Errorf("telegram: wait for rate limit: %w", err)
 	}
 	if _, err := t.api.Request(cfg); err != nil {

@@ -308,7 +308,7 @@ func TestTelegramSend_AfterWaitTakesNoSecondSlot(t *testing.T) {
 	clock := duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	tg.limiter = newTelegramLimiter(0, clock.Now)
 	addr := duban.Address{TelegramChatID: 4242}
-	if err := tg.Wait(context.Background(), addr); err != nil {
+	if err := tg.Wait(context.Background(), addr, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The clock stands still: a second wait would never end, so the

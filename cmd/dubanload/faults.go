@@ -203,7 +203,7 @@ func providerFaults(ctx context.Context, h *harness, r *result) error {
 	}
 	// Notices leave at ~70% of the limit through the faults.
 	w.due = w.due.Add(noticesDrained(n) / 2)
-	finishWithin(ctx, d, r, w, h.dur(150*time.Second, 5*time.Minute)) // four 5xx in a row back off 75 s (jobs.RetryDelay)
+	finishWithin(ctx, d, r, w, 5*time.Minute) // five 5xx in a row back off 155 s (jobs.RetryDelay)
 	tg, sl := d.tg.Stats(), d.sl.Stats()
 	r.info("Telegram: accepted %d, 5xx %d, slow %d, dropped after accepting %d, accepted after the client gave up %d, blocked %d, 429 %d",
 		tg.Accepted, tg.Errors, tg.Slow, tg.Dropped, tg.Abandoned, tg.Blocked, tg.TooMany)
@@ -237,7 +237,7 @@ func replicas(ctx context.Context, h *harness, r *result) error {
 	finish(ctx, h, d, r, w)
 	tallyReports(ctx, d, r, rs)
 	st := d.tg.Stats()
-	r.info("%d replicas; provider 429s %d", k, st.TooMany)
+	r.info("%d replicas; provider 429s %d (%d for a chat's limit, %d for the overall)", k, st.TooMany, st.TooManyChat, st.TooManyOverall)
 	r.check(st.TooMany == 0, "%d sends refused 429: the replicas did not keep one provider limit", st.TooMany)
 
 	holders, waiters := 0, 0

@@ -89,6 +89,7 @@ type Server struct {
 	rnd       *rand.Rand
 	stats     Stats
 	posts     map[string]int // channel → posts accepted
+	accepted  []Call         // the chat.postMessage calls accepted, in order
 }
 
 // Faults are the failures SetFaults injects into chat.postMessage, each
@@ -138,6 +139,14 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stats
+}
+
+// Posts returns the chat.postMessage calls the fake accepted, in order:
+// unlike Calls, without those it refused (a fault, the limit).
+func (s *Server) Posts() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.accepted...)
 }
 
 // Counts returns how many posts each channel was sent (a post to a user
@@ -321,7 +330,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": false, "error": failure})
 		return
 	}
-	if method == "chat.postMessage" && answer == nil && !s.admitPost(w, c.Param("channel")) {
+	if method == "chat.postMessage" && answer == nil && !s.admitPost(w, c) {
 		return
 	}
 	if answer != nil {
@@ -361,9 +370,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// admitPost applies the faults and the limit to a post to channel, and
-// counts it when accepted; false when it has answered already.
-func (s *Server) admitPost(w http.ResponseWriter, channel string) bool {
+// admitPost applies the faults and the limit to a post c, and counts it
+// when accepted; false when it has answered already.
+func (s *Server) admitPost(w http.ResponseWriter, c Call) bool {
+	channel := c.Param("channel")
 	s.mu.Lock()
 	f := s.faults
 	fail := f.ErrorRate > 0 && s.rnd.Float64() < f.ErrorRate
@@ -398,6 +408,7 @@ func (s *Server) admitPost(w http.ResponseWriter, channel string) bool {
 	}
 	s.lastPost[channel] = now
 	s.posts[channel]++
+	s.accepted = append(s.accepted, c)
 	s.stats.Accepted++
 	return true
 }
