@@ -522,3 +522,38 @@ func TestDeliver_LostAnswerIsSentAgainAsAPossibleRepeat(t *testing.T) {
 		t.Errorf("possible repeats counted: %v, want 1", n)
 	}
 }
+
+// A message's send backs off at most a minute between tries, so that its
+// tries end within minutes and the next channel (or the supervisors) are
+// reached while a reminder still matters; other tasks back off longer.
+func TestRetryDelay_BackoffOfSendsAndOtherTasks(t *testing.T) {
+	d := duban.Delivery{ID: 1}
+	fail := errors.New("telegram: send message: Internal Server Error")
+	for _, tt := range []struct {
+		name     string
+		task     *asynq.Task
+		n        int
+		min, max time.Duration
+	}{
+		{"first retry of a send", jobs.NewDeliverySendTask(d), 0, 5 * time.Second, 6250 * time.Millisecond},
+		{"fifth retry of a send", jobs.NewDeliverySendTask(d), 4, 60 * time.Second, 75 * time.Second},
+		{"seventh retry of a send", jobs.NewDeliverySendTask(d), 6, 60 * time.Second, 75 * time.Second},
+		{"seventh retry of a reply", jobs.NewReplySendTask(d), 6, 60 * time.Second, 75 * time.Second},
+		{"seventh retry of another task", nil, 6, 320 * time.Second, 400 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := jobs.RetryDelay(tt.n, fail, tt.task); got < tt.min || got > tt.max {
+				t.Errorf("RetryDelay(%d) = %s, want %s to %s", tt.n, got, tt.min, tt.max)
+			}
+		})
+	}
+	// Tries of a send end within about four minutes (255 s, and a quarter
+	// more at most for the jitter).
+	var total time.Duration
+	for n := range jobs.MaxDeliveryAttempts - 1 {
+		total += jobs.RetryDelay(n, fail, jobs.NewDeliverySendTask(d))
+	}
+	if total < 255*time.Second || total > 255*time.Second*5/4 {
+		t.Errorf("the %d tries of a send take %s of backoff, want 255 s to 319 s", jobs.MaxDeliveryAttempts, total)
+	}
+}

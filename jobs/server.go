@@ -69,18 +69,31 @@ func IsFailure(err error) bool {
 // its due time, and backs off exponentially otherwise (5 s doubling, at
 // most 10 minutes, with jitter; a conversation reply, which someone is
 // waiting for, from 1 s).
+//
+// A message's send backs off to at most a minute: a provider's 5xx passes
+// in seconds or minutes, and a court reminder held back ten minutes by a
+// bad spell would arrive late for nothing. Its MaxDeliveryAttempts then
+// end within about four minutes, when the next channel is tried and, for
+// a head reached nowhere, supervisors are told (Outbox.fallback).
 func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if d, ok := waitFor(err); ok {
 		return d
 	}
-	base := 5 * time.Second
+	base, most := 5*time.Second, 10*time.Minute
+	if t != nil && (t.Type() == TypeDeliverySend || t.Type() == TypeReplySend) {
+		most = maxSendBackoff
+	}
 	if t != nil && t.Type() == TypeReplySend {
 		base = time.Second
 	}
 	d := base << min(n, 7)
-	d = min(d, 10*time.Minute)
+	d = min(d, most)
 	return d + rand.N(d/4+1)
 }
+
+// maxSendBackoff is the longest wait between two tries of a message's
+// send for an error other than a rate limit (see RetryDelay).
+const maxSendBackoff = time.Minute
 
 func waitFor(err error) (time.Duration, bool) {
 	if d, ok := notifier.RetryAfter(err); ok {

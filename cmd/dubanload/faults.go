@@ -203,7 +203,7 @@ func providerFaults(ctx context.Context, h *harness, r *result) error {
 	}
 	// Notices leave at ~70% of the limit through the faults.
 	w.due = w.due.Add(noticesDrained(n) / 2)
-	finishWithin(ctx, d, r, w, 5*time.Minute) // five 5xx in a row back off 155 s (jobs.RetryDelay)
+	finishWithin(ctx, d, r, w, 6*time.Minute) // a send's 8 tries end within 319 s (jobs.RetryDelay)
 	tg, sl := d.tg.Stats(), d.sl.Stats()
 	r.info("Telegram: accepted %d, 5xx %d, slow %d, dropped after accepting %d, accepted after the client gave up %d, blocked %d, 429 %d",
 		tg.Accepted, tg.Errors, tg.Slow, tg.Dropped, tg.Abandoned, tg.Blocked, tg.TooMany)
