@@ -327,9 +327,9 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 			if claimed {
 				// Claimed, then the wait was cut (a shutdown): nothing
 				// left, so the row goes back to queued.
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				defer cancel()
-				if rerr := o.store.DeliveryRequeue(rctx, d.ID, err.Error()); rerr != nil {
+				if rerr := o.record(ctx, d, func(ctx context.Context) error {
+					return o.store.DeliveryRequeue(ctx, d.ID, err.Error())
+				}); rerr != nil {
 					return rerr
 				}
 			}
@@ -346,24 +346,24 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 	providerID, sendErr := sender.Send(ctx, addr, msg)
 	o.metrics.observeSend(d.Channel, sendErr, o.clock.Now().Sub(start))
 	if sendErr == nil {
-		// A fresh context: the message is out, and recording it must not
-		// be lost to a shutdown that cancels ctx.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := o.store.DeliverySent(rctx, d.ID, providerID); err != nil {
-			return err
-		}
-		if d.Kind == duban.MsgReply && d.PersonID == 0 {
-			// A conversation's chat may be an anonymous reporter's: once
-			// the reply is out, the log keeps neither it nor the chat.
-			return o.store.ForgetDelivery(rctx, d.ID)
-		}
-		return nil
+		// Recorded through record: the message is out, and its record must
+		// survive a shutdown that cancels ctx and a database briefly gone.
+		return o.record(ctx, d, func(ctx context.Context) error {
+			if err := o.store.DeliverySent(ctx, d.ID, providerID); err != nil {
+				return err
+			}
+			if d.Kind == duban.MsgReply && d.PersonID == 0 {
+				// A conversation's chat may be an anonymous reporter's: once
+				// the reply is out, the log keeps neither it nor the chat.
+				return o.store.ForgetDelivery(ctx, d.ID)
+			}
+			return nil
+		})
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	if after, ok := notifier.RetryAfter(sendErr); ok {
-		if err := o.store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
+		if err := o.record(ctx, d, func(ctx context.Context) error {
+			return o.store.DeliveryRequeue(ctx, d.ID, sendErr.Error())
+		}); err != nil {
 			return err
 		}
 		o.log.Info("provider rate limit; waiting it out", slog.String("channel", string(d.Channel)), slog.Duration("retry_after", after))
@@ -372,7 +372,9 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 	if notifier.InDoubt(sendErr) {
 		// The request left and no answer came: the provider may have the
 		// message. The next attempt says it may repeat it.
-		if err := o.store.DeliveryInDoubt(rctx, d.ID, sendErr.Error()); err != nil {
+		if err := o.record(ctx, d, func(ctx context.Context) error {
+			return o.store.DeliveryInDoubt(ctx, d.ID, sendErr.Error())
+		}); err != nil {
 			return err
 		}
 		o.metrics.Repeats.WithLabelValues(repeatConnection).Inc()
@@ -383,16 +385,60 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, hasMax := asynq.GetMaxRetry(ctx)
 	if notifier.IsPermanent(sendErr) || (hasMax && retried >= maxRetry) {
-		if err := o.store.DeliveryFailed(rctx, d.ID, sendErr.Error()); err != nil {
-			return err
-		}
 		o.log.Warn("delivery failed", slog.Int64("delivery_id", d.ID), slog.String("channel", string(d.Channel)), slog.Any("error", sendErr))
-		return onFail(rctx)
+		// The failure and what follows it (the next channel, the
+		// supervisors) are recorded together: a failed row is never looked
+		// at again, so its fallback must not be lost to the database.
+		return o.record(ctx, d, func(ctx context.Context) error {
+			if err := o.store.DeliveryFailed(ctx, d.ID, sendErr.Error()); err != nil {
+				return err
+			}
+			return onFail(ctx)
+		})
 	}
-	if err := o.store.DeliveryRequeue(rctx, d.ID, sendErr.Error()); err != nil {
+	if err := o.record(ctx, d, func(ctx context.Context) error {
+		return o.store.DeliveryRequeue(ctx, d.ID, sendErr.Error())
+	}); err != nil {
 		return err
 	}
 	return sendErr
+}
+
+// recordWithin bounds how long the outcome of a provider call is retried
+// into the database (see record): longer than a database restart, shorter
+// than anyone would wait for a worker.
+const recordWithin = 2 * time.Minute
+
+// record writes the outcome of a provider call, retrying while the
+// database refuses, for up to recordWithin, on a context a shutdown does
+// not cancel. The row is this sender's `sending` row, which nothing else
+// touches while this replica lives (the crash policy takes over only a
+// gone sender's rows): given up on, a sent message would stay `sending`
+// for good, and one not sent would never be sent.
+func (o *Outbox) record(ctx context.Context, d *duban.Delivery, write func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWithin)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		err := write(wctx)
+		wcancel()
+		if err == nil {
+			if attempt > 1 {
+				o.log.Info("delivery's outcome recorded after the database came back", slog.Int64("delivery_id", d.ID), slog.Int("attempts", attempt))
+			}
+			return nil
+		}
+		if attempt == 1 {
+			o.log.Warn("recording a delivery's outcome failed; retrying", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("jobs: record delivery %d: %w", d.ID, err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
 }
 
 // fallback tries the person's next channel after d's; when there is none

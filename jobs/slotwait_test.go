@@ -86,3 +86,45 @@ func TestDeliver_MarksSendingInsideTheSlotsWait(t *testing.T) {
 		})
 	}
 }
+
+// A message that left while the database went away is recorded sent once
+// it is back, rather than left `sending` for good: nothing else touches a
+// live sender's rows, so a given-up record would never be corrected.
+func TestDeliver_OutcomeIsRecordedOnceTheDatabaseIsBack(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
+		h.register("N-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+		ds, _ := h.store.QueuedDeliveries(h.ctx, 10)
+		if len(ds) != 1 {
+			t.Fatalf("planned %d deliveries, want 1", len(ds))
+		}
+		db := h.store.DB()
+		back := make(chan error, 1)
+		h.rec.fail = func(duban.Channel, duban.Address) error {
+			// The provider takes the message; meanwhile the delivery log
+			// becomes unreachable, and comes back a moment later.
+			if _, err := db.Exec(`ALTER TABLE deliveries RENAME TO deliveries_away`); err != nil {
+				t.Errorf("take the table away: %v", err)
+			}
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				_, err := db.Exec(`ALTER TABLE deliveries_away RENAME TO deliveries`)
+				back <- err
+			}()
+			return nil
+		}
+		if err := h.outbox.Deliver(h.ctx, ds[0].ID); err != nil {
+			t.Fatalf("Deliver = %v, want the outcome recorded once the table is back", err)
+		}
+		if err := <-back; err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.store.DeliveryByID(h.ctx, ds[0].ID)
+		if err != nil || got.Status != duban.DeliverySent {
+			t.Fatalf("delivery after the database came back: %+v (%v), want sent", got, err)
+		}
+		if n := len(h.rec.all()); n != 1 {
+			t.Errorf("%d messages sent, want 1", n)
+		}
+	})
+}
