@@ -54,9 +54,9 @@ type Server struct {
 	nextID  int
 	fail    map[string][]apiError
 	answer  func(method string, form url.Values) (status int, body string)
-	token   string // the one token accepted, "" for any
-	limits  bool   // Telegram's rate limits enforced on sendMessage
-	tooMany int    // sendMessage calls refused by the limits
+	token   string              // the one token accepted, "" for any
+	limits  bool                // Telegram's rate limits enforced on sendMessage
+	tooMany int                 // sendMessage calls refused by the limits
 	chatTAT map[int64]time.Time // per chat: when its bucket is full again (see overLimitLocked)
 	faults  Faults
 	rnd     *rand.Rand
@@ -82,10 +82,10 @@ type Stats struct {
 	// TooManyChat were refused for their chat's limit, TooManyOverall for
 	// the 30 a second of all chats.
 	TooManyChat, TooManyOverall int
-	Errors   int // answered 5xx by SetFaults
-	Slow     int // answered slowly
-	Dropped  int // accepted, then the connection dropped: the sender cannot know it was sent
-	Blocked  int // refused 403 because the chat blocked the bot
+	Errors                      int // answered 5xx by SetFaults
+	Slow                        int // answered slowly
+	Dropped                     int // accepted, then the connection dropped: the sender cannot know it was sent
+	Blocked                     int // refused 403 because the chat blocked the bot
 	// Abandoned are messages accepted after the client had given up on
 	// the request (a slow answer past its deadline): the sender cannot
 	// know they were sent either.
