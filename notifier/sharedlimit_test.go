@@ -33,7 +33,7 @@ func sharedRedis(t *testing.T, fn func(t *testing.T, rdb redis.UniversalClient, 
 
 // TestSharedTelegramLimits_TwoReplicasKeepOneLimit: two replicas on one
 // Redis, each reserving slots for 40 different chats at once, are handed
-// slots spaced as one limiter's at 29.5 a second overall — never more than
+// slots spaced as one limiter's at 29 a second overall — never more than
 // 30 in any second — and a chat's second message waits its second.
 func TestSharedTelegramLimits_TwoReplicasKeepOneLimit(t *testing.T) {
 	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, frozen bool) {

@@ -234,8 +234,8 @@ func killRun(ctx context.Context, h *harness, r *result, webhook bool, mode stri
 	tallyReports(ctx, d, r, rs)
 	checkLog(ctx, d, r)
 	st := d.tg.Stats()
-	r.info("%s: provider 429s %d (%d for a chat's limit, %d for the overall); webhook answers other than 200: %v",
-		mode, st.TooMany, st.TooManyChat, st.TooManyOverall, d.webhook.status)
+	r.info("%s: provider 429s %d (%d for a chat's limit, %d for the overall; 31 arrivals within %s at the most crowded); webhook answers other than 200: %v",
+		mode, st.TooMany, st.TooManyChat, st.TooManyOverall, st.Crowded.Round(time.Millisecond), d.webhook.status)
 	// Sends in flight at a kill may repeat: at most one per worker and
 	// the bot's own reply in flight.
 	r.Allowed += nKills * (40 + 1)

@@ -82,6 +82,11 @@ type Stats struct {
 	// TooManyChat were refused for their chat's limit, TooManyOverall for
 	// the 30 a second of all chats.
 	TooManyChat, TooManyOverall int
+	// Crowded is, over the refusals for the overall limit, the shortest
+	// time in which 31 messages arrived (30 accepted and the refused one):
+	// a little under a second says the sender kept the limit and the
+	// arrivals jittered; much less says it did not.
+	Crowded time.Duration
 	Errors                      int // answered 5xx by SetFaults
 	Slow                        int // answered slowly
 	Dropped                     int // accepted, then the connection dropped: the sender cannot know it was sent
@@ -453,6 +458,10 @@ func (s *Server) overLimitLocked(chat int64, now time.Time) bool {
 		n++
 	}
 	if n >= 30 {
+		span := now.Sub(s.sent[len(s.sent)-30].At)
+		if s.stats.TooManyOverall == 0 || span < s.stats.Crowded {
+			s.stats.Crowded = span
+		}
 		s.stats.TooManyOverall++
 		return true
 	}
