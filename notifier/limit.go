@@ -28,7 +28,7 @@ const (
 	// little on a busy 2-core machine, see docs/PERFORMANCE.md) and 10%
 	// per chat.
 	telegramGlobalLimit     = 30
-	telegramGlobalPerSecond = telegramGlobalLimit - 1
+	telegramGlobalPerSecond = telegramGlobalLimit - 1.0
 	telegramChatInterval    = time.Second * 11 / 10
 	telegramGroupInterval   = time.Minute / 20 * 11 / 10
 
