@@ -34,6 +34,7 @@ func mustLoc(name string) *time.Location {
 type sent struct {
 	Channel duban.Channel
 	To      string
+	Addr    duban.Address
 	Msg     duban.Message
 }
 
@@ -54,7 +55,7 @@ func (r *recorder) sender(ch duban.Channel, reach func(duban.Address) bool) noti
 				return "", err
 			}
 		}
-		r.msgs = append(r.msgs, sent{Channel: ch, To: addr.Name, Msg: msg})
+		r.msgs = append(r.msgs, sent{Channel: ch, To: addr.Name, Addr: addr, Msg: msg})
 		if ch == duban.ChannelTelegram {
 			// As notifier's Telegram sender names a message: chat:message.
 			return fmt.Sprintf("%d:%d", addr.TelegramChatID, len(r.msgs)), nil

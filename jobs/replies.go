@@ -16,9 +16,9 @@ import (
 // Conversation replies and channel posts take the road every message
 // takes (README.md, Reliability): a delivery row written ahead, the
 // provider's limit, sent, recorded, retried after a 429's retry_after or
-// with backoff after a 5xx. They are addressed to a chat or a channel
-// rather than to a person, so the row carries its address in the message
-// (Message.To) and has no person.
+// with backoff after a 5xx. They are addressed to a chat, a Slack user's
+// direct messages or a channel rather than to a person, so the row
+// carries its address in the message (Message.To) and has no person.
 
 // PlanReply writes a queued conversation reply of msg to the address to on
 // channel ch, inside the caller's transaction tx (the one that records the
@@ -84,7 +84,8 @@ func (o *Outbox) deliverAll(ctx context.Context, ids []int64) error {
 }
 
 // deliverToAddress sends a delivery addressed in its message (a reply, a
-// channel post): no person, no fallback.
+// channel post): no person, no fallback. The line of a possible repeat is
+// in the address's language when it has one (a Slack user's), else zh-CN.
 func (o *Outbox) deliverToAddress(ctx context.Context, d *duban.Delivery) error {
 	var msg duban.Message
 	if err := json.Unmarshal([]byte(d.Payload), &msg); err != nil || msg.To == nil {
@@ -95,7 +96,7 @@ func (o *Outbox) deliverToAddress(ctx context.Context, d *duban.Delivery) error 
 	if !ok {
 		return o.store.DeliveryFailed(ctx, d.ID, "channel turned off")
 	}
-	msg = o.repeatLine(d, "", msg)
+	msg = o.repeatLine(d, msg.To.Locale, msg)
 	return o.send(ctx, d, sender, *msg.To, msg, func(context.Context) error { return nil })
 }
 

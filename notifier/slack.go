@@ -56,11 +56,12 @@ var slackPermanent = map[string]bool{
 // messages (posting to a user id lands in the bot's DM with them), and to
 // the supervision channel, where messages are updated in place.
 type Slack struct {
-	client  *slack.Client
-	limiter *KeyedLimiter
-	shared  *sharedKeyedLimiter // when set, instead of limiter
-	secrets []string
-	now     func() time.Time
+	client   *slack.Client
+	interval time.Duration // the least time between two posts to one channel
+	limiter  *KeyedLimiter
+	shared   *sharedKeyedLimiter // when set, instead of limiter
+	secrets  []string
+	now      func() time.Time
 }
 
 // SlackOption configures a Slack sender.
@@ -78,8 +79,16 @@ func WithSlackSecrets(secrets ...string) SlackOption {
 // instead of in this process.
 func WithSlackSharedLimits(rdb redis.UniversalClient, prefix string) SlackOption {
 	return func(s *Slack) {
-		s.shared = &sharedKeyedLimiter{rdb: rdb, prefix: prefix + "slack:", interval: slackChannelInterval, sleepFor: sleep}
+		s.shared = &sharedKeyedLimiter{rdb: rdb, prefix: prefix + "slack:", sleepFor: sleep} // its interval set by NewSlack
 	}
+}
+
+// WithSlackChannelInterval sets the least time between two posts to one
+// channel (or one user's direct messages), 1.1 s by default (Slack's one
+// a second, with a margin); 0 lifts it. For tests of conversations only,
+// which would otherwise wait a second between the posts to one user.
+func WithSlackChannelInterval(d time.Duration) SlackOption {
+	return func(s *Slack) { s.interval = d }
 }
 
 // wait blocks until key's next slot comes, or ctx ends.
@@ -92,13 +101,13 @@ func (s *Slack) wait(ctx context.Context, key string) error {
 
 // NewSlack returns a sender using client.
 func NewSlack(client *slack.Client, opts ...SlackOption) *Slack {
-	s := &Slack{
-		client:  client,
-		limiter: NewKeyedLimiter(rate.Every(slackChannelInterval), 1),
-		now:     time.Now,
-	}
+	s := &Slack{client: client, interval: slackChannelInterval, now: time.Now}
 	for _, o := range opts {
 		o(s)
+	}
+	s.limiter = NewKeyedLimiter(rate.Every(s.interval), 1)
+	if s.shared != nil {
+		s.shared.interval = s.interval
 	}
 	return s
 }

@@ -158,15 +158,15 @@ func (s *App) logCommand(ctx context.Context, p *duban.Person, kind, trigger str
 // submitLog takes a logged call or media report in: one complaint per
 // modal, whatever Slack retries. Refused fields are shown under their
 // blocks and nothing is created; the user is told the tracking code in a
-// direct message.
+// direct message, planned with the complaint.
 func (s *App) submitLog(ctx context.Context, ic slack.InteractionCallback, src duban.Source) *slack.ViewSubmissionResponse {
 	v := selected(ic.View)
 	blocks := callBlocks
 	if src == duban.SourceMedia {
 		blocks = mediaBlocks
 	}
-	var created *duban.Complaint
 	var p *duban.Person
+	var dm *duban.Delivery
 	_, err := s.markOnce(ctx, viewKey(ic.View), func(tx *storage.Store) error {
 		var err error
 		if p, err = s.person(ctx, tx, ic.User.ID); err != nil {
@@ -190,7 +190,15 @@ func (s *App) submitLog(ctx context.Context, ic slack.InteractionCallback, src d
 				in.OccurredAt = &t
 			}
 		}
-		created, _, err = s.cs.With(tx).Create(ctx, jobs.Actor{Person: p}, in)
+		created, _, err := s.cs.With(tx).Create(ctx, jobs.Actor{Person: p}, in)
+		if err != nil {
+			return err
+		}
+		// A submission delivered again with another hash finds the same
+		// complaint (its idempotency key) and the same message (its key).
+		locale := localeOf(p)
+		dm, err = s.planDirect(ctx, tx, directKey(ic.View), ic.User.ID, locale,
+			s.t.T(locale, "slack.c.logged", map[string]any{"Code": duban.FormatTrackingCode(created.TrackingCode)}))
 		return err
 	})
 	locale := localeOf(p)
@@ -204,9 +212,7 @@ func (s *App) submitLog(ctx context.Context, ic slack.InteractionCallback, src d
 		s.log.Error("slack: log complaint", slog.Any("error", err))
 		return s.viewError(locale, blockDescription, "bot.error")
 	}
-	if created != nil {
-		s.later(s.direct(ic.User.ID, s.t.T(locale, "slack.c.logged", map[string]any{"Code": duban.FormatTrackingCode(created.TrackingCode)})))
-	}
+	s.send(ctx, dm)
 	return nil
 }
 

@@ -213,7 +213,8 @@ func (s *App) act(ctx context.Context, tx *storage.Store, ic slack.InteractionCa
 
 // submitHearing registers the notice of the hearing modal. Invalid input is
 // shown under its field and changes nothing; a submission Slack delivers
-// twice registers once. The user hears back in a direct message.
+// twice registers once. The user hears back in a direct message, planned
+// with the hearing.
 func (s *App) submitHearing(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	p, err := s.person(ctx, s.store, ic.User.ID)
 	if err != nil {
@@ -231,10 +232,19 @@ func (s *App) submitHearing(ctx context.Context, ic slack.InteractionCallback) *
 	}
 	n := duban.Notice{CaseNumber: v[blockCaseNumber], Court: v[blockCourt], Courtroom: v[blockCourtroom],
 		Agencies: splitCodes(v[blockAgencies]), StartsAt: start, Plaintiff: v[blockPlaintiff], Cause: v[blockCause]}
-	var h *duban.Hearing
+	var dm *duban.Delivery
 	fresh, err := s.markOnce(ctx, viewKey(ic.View), func(tx *storage.Store) error {
-		var err error
-		h, _, err = s.hearings.With(tx).Register(ctx, jobs.Actor{Person: p}, n)
+		h, _, err := s.hearings.With(tx).Register(ctx, jobs.Actor{Person: p}, n)
+		if err != nil {
+			return err
+		}
+		names := make([]string, len(h.Agencies))
+		for i, ha := range h.Agencies {
+			names[i] = ha.AgencyName
+		}
+		text := s.t.T(locale, "slack.hearing_registered", map[string]any{"CaseNumber": h.CaseNumber, "Court": h.Court,
+			"StartsAt": s.hearings.Render.Time(locale, h.StartsAt), "Agency": strings.Join(names, "、")})
+		dm, err = s.planDirect(ctx, tx, directKey(ic.View), ic.User.ID, locale, text)
 		return err
 	})
 	var ve *duban.ValidationError
@@ -250,18 +260,13 @@ func (s *App) submitHearing(ctx context.Context, ic slack.InteractionCallback) *
 	case !fresh:
 		return nil
 	}
-	names := make([]string, len(h.Agencies))
-	for i, ha := range h.Agencies {
-		names[i] = ha.AgencyName
-	}
-	text := s.t.T(locale, "slack.hearing_registered", map[string]any{"CaseNumber": h.CaseNumber, "Court": h.Court,
-		"StartsAt": s.hearings.Render.Time(locale, h.StartsAt), "Agency": strings.Join(names, "、")})
-	s.later(s.direct(ic.User.ID, text))
+	s.send(ctx, dm)
 	return nil
 }
 
 // submitDelegate records who appears instead of the head, from the modal
-// opened by the delegate button.
+// opened by the delegate button, and tells the head in a direct message
+// planned with the answer.
 func (s *App) submitDelegate(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	p, err := s.person(ctx, s.store, ic.User.ID)
 	if err != nil {
@@ -274,11 +279,15 @@ func (s *App) submitDelegate(ctx context.Context, ic slack.InteractionCallback) 
 		return s.viewError(locale, blockDelegateName, "bot.not_yours")
 	}
 	v := values(ic.View)
-	var ha *duban.HearingAgency
+	var dm *duban.Delivery
 	fresh, err := s.markOnce(ctx, viewKey(ic.View), func(tx *storage.Store) error {
-		var err error
-		_, ha, err = s.hearings.With(tx).Answer(ctx, jobs.Actor{Person: p}, jobs.AnswerRequest{HearingAgencyID: haID,
+		_, ha, err := s.hearings.With(tx).Answer(ctx, jobs.Actor{Person: p}, jobs.AnswerRequest{HearingAgencyID: haID,
 			Answer: duban.AnswerDelegated, DelegateName: v[blockDelegateName], DelegateReason: v[blockDelegateReason]})
+		if err != nil {
+			return err
+		}
+		dm, err = s.planDirect(ctx, tx, directKey(ic.View), ic.User.ID, locale,
+			s.t.T(locale, "bot.answer.delegated", map[string]any{"Delegate": ha.DelegateName, "Reason": ha.DelegateReason}))
 		return err
 	})
 	var ve *duban.ValidationError
@@ -294,6 +303,6 @@ func (s *App) submitDelegate(ctx context.Context, ic slack.InteractionCallback) 
 	case !fresh:
 		return nil
 	}
-	s.later(s.direct(ic.User.ID, s.t.T(locale, "bot.answer.delegated", map[string]any{"Delegate": ha.DelegateName, "Reason": ha.DelegateReason})))
+	s.send(ctx, dm)
 	return nil
 }

@@ -3,7 +3,9 @@
 // (interactions.go, modals.go), and the complaint queue (complaints*.go,
 // supervision.go), over HTTP or Socket Mode (socket.go). Each request is
 // handled once, in one transaction with its id (bot.Once), and answered
-// after the commit. It imports slack-go under the same name, slack.
+// after the commit; the direct messages it leads to are planned in that
+// transaction and sent through the delivery log (jobs.Outbox.PlanReply).
+// It imports slack-go under the same name, slack.
 package slack
 
 import (
@@ -30,7 +32,8 @@ import (
 // sourceSlack names Slack's request ids in processed_updates.
 const sourceSlack = "slack"
 
-// replyTimeout bounds the messages posted after a request was answered.
+// replyTimeout bounds the posts to a response_url made after a request
+// was answered.
 const replyTimeout = 30 * time.Second
 
 // Deps is what the Slack app needs.
@@ -39,7 +42,7 @@ type Deps struct {
 	APIURL        string        // the Web API base URL of Client, for the Socket Mode client; empty is Slack's
 	SigningSecret string        // verifies every HTTP request from Slack
 	Store         *storage.Store
-	Hearings      *jobs.Hearings
+	Hearings      *jobs.Hearings   // its Outbox sends the direct messages
 	Complaints    *jobs.Complaints // the complaint queue; nil turns its commands off
 	T             *i18n.Bundle
 	Clock         duban.Clock
@@ -60,6 +63,7 @@ type App struct {
 	secret   string
 	store    *storage.Store
 	hearings *jobs.Hearings
+	outbox   *jobs.Outbox
 	cs       *jobs.Complaints
 	t        *i18n.Bundle
 	clock    duban.Clock
@@ -71,7 +75,7 @@ type App struct {
 // New returns the Slack app of d.
 func New(d Deps) *App {
 	s := &App{client: d.Client, apiURL: d.APIURL, secret: d.SigningSecret, store: d.Store, hearings: d.Hearings,
-		cs: d.Complaints, t: d.T, clock: d.Clock, loc: d.Loc, log: d.Log, http: d.HTTPClient}
+		outbox: d.Hearings.Outbox, cs: d.Complaints, t: d.T, clock: d.Clock, loc: d.Loc, log: d.Log, http: d.HTTPClient}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -186,14 +190,30 @@ func (s *App) respond(url string, msg *ephemeral) func(context.Context) error {
 	}
 }
 
-// direct posts text to a user's direct messages with the app.
-func (s *App) direct(userID, text string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if _, _, err := s.client.PostMessageContext(ctx, userID, slack.MsgOptionText(escape(text), false)); err != nil {
-			return fmt.Errorf("slack: post message to %s: %w", userID, err)
-		}
-		return nil
-	}
+// planDirect plans text, in locale, as a reply in the direct messages of
+// userID with the app, inside tx: the transaction of the change it
+// reports, so that the message is committed with the change or not at
+// all. key makes it unique (directKey): planning it again yields the
+// first. The caller hands it to the outbox after the commit (send); it
+// then takes the road of every message, through the delivery log and
+// Slack's limit, retried after a 429 or a 5xx (README.md, Reliability).
+func (s *App) planDirect(ctx context.Context, tx *storage.Store, key, userID, locale, text string) (*duban.Delivery, error) {
+	to := duban.Address{SlackUserID: userID, Locale: locale}
+	return s.outbox.PlanReply(ctx, tx, key, duban.ChannelSlack, to, duban.Message{Text: text})
+}
+
+// directKey is the dedupe key of the direct message answering the
+// submission of view v: its id alone, which stays the same when Slack
+// delivers the submission again, even with another hash, so that one
+// modal is answered once.
+func directKey(v slack.View) string { return "slack:view:" + v.ID + ":dm" }
+
+// send hands the direct messages planned for a request to the outbox once
+// they are committed: the workers send them, on the conversation queue
+// served ahead of bulk messages; a failure to enqueue leaves them queued
+// for reconcile.
+func (s *App) send(ctx context.Context, ds ...*duban.Delivery) {
+	s.outbox.EnqueueReplies(ctx, ds...)
 }
 
 // markOnce runs fn at most once for the request id, as bot.Once does.

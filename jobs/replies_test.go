@@ -1,0 +1,70 @@
+package jobs_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/notifier"
+	"github.com/cityhall/duban/storage"
+	"github.com/cityhall/duban/storage/storagetest"
+)
+
+// TestPlanReply_ToASlackUser: a reply addressed to a Slack user's direct
+// messages (the Slack app's answer to a modal) is planned once per key in
+// the caller's transaction and sent on Slack to that user; sent again
+// after a connection dropped, it starts with the line of a possible
+// repeat in the user's language.
+func TestPlanReply_ToASlackUser(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
+		senders := notifier.Senders{duban.ChannelSlack: h.rec.sender(duban.ChannelSlack, func(a duban.Address) bool { return a.SlackUserID != "" })}
+		for ch, s := range h.senders {
+			senders[ch] = s
+		}
+		h.build(senders)
+		attempts := 0
+		h.rec.fail = func(duban.Channel, duban.Address) error {
+			if attempts++; attempts == 1 {
+				return fmt.Errorf("slack: post message: %w", notifier.ErrInDoubt)
+			}
+			return nil
+		}
+
+		to := duban.Address{SlackUserID: "U024BE7LH", Locale: duban.LocaleEN}
+		var planned []*duban.Delivery
+		for range 2 { // the same answer planned again (a retried request)
+			err := h.store.InTx(h.ctx, func(tx *storage.Store) error {
+				d, err := h.outbox.PlanReply(h.ctx, tx, "slack:view:V1:dm", duban.ChannelSlack, to, duban.Message{Text: "Logged."})
+				planned = append(planned, d)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if planned[0].ID != planned[1].ID {
+			t.Fatalf("planned twice: deliveries %d and %d", planned[0].ID, planned[1].ID)
+		}
+		if err := h.outbox.Deliver(h.ctx, planned[0].ID); !notifier.InDoubt(err) {
+			t.Fatalf("first attempt: %v, want the dropped connection", err)
+		}
+		if err := h.outbox.Deliver(h.ctx, planned[0].ID); err != nil {
+			t.Fatalf("second attempt: %v", err)
+		}
+
+		got := h.rec.all()
+		want := i18n.MustNew().T(duban.LocaleEN, "delivery.possible_repeat", nil) + "\nLogged."
+		if len(got) != 1 || got[0].Channel != duban.ChannelSlack || got[0].Addr.SlackUserID != to.SlackUserID || got[0].Msg.Text != want {
+			t.Fatalf("sent %+v, want one Slack message to %s: %q", got, to.SlackUserID, want)
+		}
+		d, err := h.store.DeliveryByID(h.ctx, planned[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != duban.DeliverySent || !d.PossibleRepeat || d.Attempts != 2 || d.PersonID != 0 || d.Kind != duban.MsgReply {
+			t.Errorf("delivery %+v, want a reply with no person, sent at the second attempt as a possible repeat", d)
+		}
+	})
+}
