@@ -128,6 +128,9 @@ func TestTelegramPoll_OneReplicaPollsAndAnotherTakesOverWhenItDies(t *testing.T)
 		}
 
 		a.die(t)
+		// A getUpdates a had started as it died may still reach the fake;
+		// from b's first poll on (after a's lease expired), a is silent.
+		waitFor(t, "replica b to take the lease over", func() bool { _, n := pollers(e.fake); return n[b.token] > 0 })
 		before := len(e.fake.AllCalls())
 		e.fake.Queue(tgfake.TextUpdate(12, tgStranger, tgStranger, "/help"))
 		e.fake.WaitSent(t, 3, time.Minute)
