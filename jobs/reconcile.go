@@ -3,9 +3,12 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/storage"
@@ -19,9 +22,13 @@ type Reconciler struct {
 	store    *storage.Store
 	queue    *Queue
 	interval time.Duration
+	page     int
 	clock    duban.Clock
 	log      *slog.Logger
 	metrics  *Metrics
+	// running is set while a periodic pass runs in this process
+	// (HandleReconcile).
+	running atomic.Bool
 }
 
 // ReconcilerConfig is what a Reconciler may be given beside its store and
@@ -30,17 +37,37 @@ type ReconcilerConfig struct {
 	// Interval is DUBAN_RECONCILE_INTERVAL: a pass enqueues the steps due
 	// within two intervals. Default 2 minutes.
 	Interval time.Duration
-	Clock    duban.Clock  // default the wall clock
-	Log      *slog.Logger // default discards
-	Metrics  *Metrics     // default unregistered collectors
+	// Page is how many rows a pass reads at a time. Default
+	// reconcilePage; tests make it small to cross pages with a few rows.
+	Page    int
+	Clock   duban.Clock  // default the wall clock
+	Log     *slog.Logger // default discards
+	Metrics *Metrics     // default unregistered collectors
 }
+
+// reconcilePage is how many rows a pass reads at a time: the pass holds
+// one page being read and one being enqueued, never every row at once.
+const reconcilePage = 1000
+
+// reconcileWorkers is how many enqueues a pass has in flight at once.
+// asynq enqueues a task per Redis round trip (there is no batch enqueue),
+// and one at a time a pass waits on each: 100,000 took 19 s one at a
+// time and 5.4 s eight at a time on two cores (docs/PERFORMANCE.md,
+// "Reconcile of 100,000 pending reminders"; sixteen was a little faster
+// in two runs, within the noise of a loaded machine). Eight leave most of
+// the client's connections (go-redis: ten a CPU) to the senders and
+// limiters that share it.
+const reconcileWorkers = 8
 
 // NewReconciler makes the reconcile pass.
 func NewReconciler(store *storage.Store, queue *Queue, cfg ReconcilerConfig) *Reconciler {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 2 * time.Minute
 	}
-	return &Reconciler{store: store, queue: queue, interval: cfg.Interval,
+	if cfg.Page <= 0 {
+		cfg.Page = reconcilePage
+	}
+	return &Reconciler{store: store, queue: queue, interval: cfg.Interval, page: cfg.Page,
 		clock: orClock(cfg.Clock), log: orLog(cfg.Log), metrics: orMetrics(cfg.Metrics)}
 }
 
@@ -49,48 +76,113 @@ type ReconcileStats struct {
 	Reminders, Deliveries, Uncertain int
 }
 
-const reconcileBatch = 5000
-
-// Reconcile runs one pass. Steps due within two intervals are enqueued
-// (farther ones were enqueued when planned, and a later pass catches them
-// after a flush); the task-id conflict of one already there is success.
+// Reconcile runs one pass over every pending step due within two
+// intervals (farther ones were enqueued when planned, and a later pass
+// catches them after a flush) and every queued delivery, however many:
+// the rows are read a page at a time and enqueued reconcileWorkers at a
+// time; the task-id conflict of one already there is success. The
+// Reconciled counters count each task as it is enqueued, so a pass cut
+// short still counts what it did.
 func (rc *Reconciler) Reconcile(ctx context.Context) (ReconcileStats, error) {
 	var st ReconcileStats
 	now := rc.clock.Now()
-	rs, err := rc.store.PendingRemindersDueBefore(ctx, now.Add(2*rc.interval), reconcileBatch)
+	before := now.Add(2 * rc.interval)
+	var err error
+	st.Reminders, err = enqueueAll(ctx, rc.page,
+		func(ctx context.Context, after int64) ([]duban.Reminder, error) {
+			return rc.store.PendingRemindersAfter(ctx, before, after, rc.page)
+		},
+		func(r duban.Reminder) int64 { return r.ID },
+		rc.queue.EnqueueReminder, rc.metrics.Reconciled.WithLabelValues(TypeReminderSend))
 	if err != nil {
 		return st, err
 	}
-	for _, r := range rs {
-		if err := rc.queue.EnqueueReminder(ctx, r); err != nil {
-			return st, err
-		}
-		st.Reminders++
-	}
-	ds, err := rc.store.QueuedDeliveries(ctx, reconcileBatch)
+	st.Deliveries, err = enqueueAll(ctx, rc.page,
+		func(ctx context.Context, after int64) ([]duban.Delivery, error) {
+			return rc.store.QueuedDeliveriesAfter(ctx, after, rc.page)
+		},
+		func(d duban.Delivery) int64 { return d.ID },
+		rc.queue.EnqueueDelivery, rc.metrics.Reconciled.WithLabelValues(TypeDeliverySend))
 	if err != nil {
 		return st, err
-	}
-	for _, d := range ds {
-		if err := rc.queue.EnqueueDelivery(ctx, d); err != nil {
-			return st, err
-		}
-		st.Deliveries++
 	}
 	if st.Uncertain, err = rc.store.StaleSending(ctx, now.Add(-time.Minute)); err != nil {
 		return st, err
 	}
 	rc.metrics.Uncertain.Set(float64(st.Uncertain))
-	rc.metrics.Reconciled.WithLabelValues(TypeReminderSend).Add(float64(st.Reminders))
-	rc.metrics.Reconciled.WithLabelValues(TypeDeliverySend).Add(float64(st.Deliveries))
 	if st.Uncertain > 0 {
 		rc.log.Warn("deliveries left sending by a crash; see GET /api/v1/deliveries?status=sending", slog.Int("count", st.Uncertain))
 	}
 	return st, nil
 }
 
-// HandleReconcile is the periodic task's handler.
+// enqueueAll walks rows a page at a time, each page the rows after the
+// last id of the one before (page returns at most size), and enqueues
+// every row, reconcileWorkers at a time, while the next page is read. It
+// returns how many rows were enqueued (or found already there), each
+// counted in done as it goes, and the first error, which stops the walk.
+func enqueueAll[T any](ctx context.Context, size int, page func(ctx context.Context, afterID int64) ([]T, error),
+	id func(T) int64, enqueue func(context.Context, T) error, done prometheus.Counter) (int, error) {
+	g, ctx := errgroup.WithContext(ctx)
+	rows := make(chan T, size)
+	var n atomic.Int64
+	g.Go(func() error {
+		defer close(rows)
+		var after int64
+		for {
+			rs, err := page(ctx, after)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				select {
+				case rows <- r:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			if len(rs) < size {
+				return nil
+			}
+			after = id(rs[len(rs)-1])
+		}
+	})
+	for range reconcileWorkers {
+		g.Go(func() error {
+			for r := range rows {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := enqueue(ctx, r); err != nil {
+					return err
+				}
+				n.Add(1)
+				done.Inc()
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	return int(n.Load()), err
+}
+
+// HandleReconcile is the periodic task's handler. At scale a pass can
+// outlast its period (NewReconcileTask gives it longer than one): a
+// period's task that finds a pass still running in this process returns
+// at once, rather than pile a second walk over the same rows onto the
+// same round trips. The running pass was planned from an earlier moment,
+// so a step coming into the window meanwhile waits for the next pass.
 func (rc *Reconciler) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
-	_, err := rc.Reconcile(ctx)
+	if !rc.running.CompareAndSwap(false, true) {
+		rc.log.Info("reconcile pass still running; this period's is left out")
+		return nil
+	}
+	defer rc.running.Store(false)
+	start := time.Now()
+	st, err := rc.Reconcile(ctx)
+	if took := time.Since(start); took > rc.interval {
+		rc.log.Warn("reconcile pass outlasted its period", slog.Duration("took", took), slog.Duration("period", rc.interval),
+			slog.Int("reminders", st.Reminders), slog.Int("deliveries", st.Deliveries))
+	}
 	return err
 }

@@ -151,12 +151,23 @@ func NewChannelEscalationTask(haID int64, key string, noChannel bool) *asynq.Tas
 		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
 }
 
+// reconcileTimeout is how long a periodic reconcile pass may run, when
+// its period is shorter. A pass walks every pending step in its window
+// and every queued delivery, so at scale it outlasts a period (10 s in
+// the fault harness, 2 minutes by default). Cut off at the period, it
+// would fail and be retried from the first row, and so would every
+// period's pass after it, so the last rows would never be reached; so it
+// is given longer, and the pass still running keeps the next periods' out
+// (Reconciler.HandleReconcile). Half an hour is some 300 times the pass
+// of 100,000 reminders measured in docs/PERFORMANCE.md.
+const reconcileTimeout = 30 * time.Minute
+
 // NewReconcileTask makes the reconcile task of the period starting at p:
 // one id per period, so schedulers on several replicas never double it.
 func NewReconcileTask(p time.Time, period time.Duration) *asynq.Task {
 	b, _ := json.Marshal(ReconcilePayload{Period: p.Unix()})
 	return asynq.NewTask(TypeReconcile, b, asynq.TaskID(fmt.Sprintf("reconcile:%d", p.Unix())),
-		asynq.Retention(period+time.Minute), asynq.MaxRetry(1), asynq.Timeout(period), asynq.Queue(QueueName))
+		asynq.Retention(period+time.Minute), asynq.MaxRetry(1), asynq.Timeout(max(period, reconcileTimeout)), asynq.Queue(QueueName))
 }
 
 // NewSLACheckTask makes the check of the period starting at p, one id a

@@ -185,6 +185,18 @@ func (s *Store) QueuedDeliveries(ctx context.Context, limit int) ([]duban.Delive
 	return out, nil
 }
 
+// QueuedDeliveriesAfter lists up to limit queued deliveries whose id is
+// above afterID, by id (deliveries_status): one page of reconcile's walk
+// through all of them.
+func (s *Store) QueuedDeliveriesAfter(ctx context.Context, afterID int64, limit int) ([]duban.Delivery, error) {
+	out := []duban.Delivery{}
+	if err := s.sel(ctx, &out, fmt.Sprintf(`SELECT `+deliveryCols+` FROM deliveries WHERE status = ? AND id > ? ORDER BY id LIMIT %d`, limit),
+		duban.DeliveryQueued, afterID); err != nil {
+		return nil, fmt.Errorf("queued deliveries after %d: %w", afterID, err)
+	}
+	return out, nil
+}
+
 // CountDeliveries counts deliveries by status.
 func (s *Store) CountDeliveries(ctx context.Context) (map[duban.DeliveryStatus]int, error) {
 	var rows []struct {

@@ -204,6 +204,34 @@ func TestDeliveries_ListFilterQueueAndCount(t *testing.T) {
 	})
 }
 
+func TestDeliveries_QueuedAfterPagesByID(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := t.Context()
+		p := newPerson(t, s, "李局长", newAgency(t, s, "GA"), duban.RoleAgencyHead)
+		q1 := deliveryIn(t, s, "q1", p, duban.DeliveryQueued)
+		q2 := deliveryIn(t, s, "q2", p, duban.DeliveryQueued)
+		deliveryIn(t, s, "s1", p, duban.DeliverySent)
+		deliveryIn(t, s, "w1", p, duban.DeliverySending)
+		q3 := deliveryIn(t, s, "q3", p, duban.DeliveryQueued)
+
+		tests := []struct {
+			name    string
+			afterID int64
+			limit   int
+			want    []int64
+		}{
+			{"first page", 0, 2, []int64{q1.ID, q2.ID}},
+			{"next page skips the sent and the sending", q2.ID, 2, []int64{q3.ID}},
+			{"last page", q3.ID, 2, []int64{}},
+		}
+		for _, tt := range tests {
+			got, err := s.QueuedDeliveriesAfter(ctx, tt.afterID, tt.limit)
+			must(t, err)
+			diff(t, tt.name, tt.want, ids(got, deliveryID))
+		}
+	})
+}
+
 func TestDeliveries_StaleSendingCountsOldSendingRows(t *testing.T) {
 	clock := duban.NewManualClock(t0)
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {

@@ -78,3 +78,17 @@ func (s *Store) PendingRemindersDueBefore(ctx context.Context, t time.Time, limi
 	}
 	return out, nil
 }
+
+// PendingRemindersAfter lists up to limit pending steps due before t whose
+// id is above afterID, by id: one page of a walk through all of them
+// (reconcile), each page starting after the last id of the one before, so
+// a walk reads every row once however many there are. PostgreSQL walks the
+// primary key when many rows are due and reminders_due when few are.
+func (s *Store) PendingRemindersAfter(ctx context.Context, t time.Time, afterID int64, limit int) ([]duban.Reminder, error) {
+	out := []duban.Reminder{}
+	if err := s.sel(ctx, &out, fmt.Sprintf(`SELECT `+reminderCols+` FROM reminders WHERE status = ? AND due_at < ? AND id > ?
+		ORDER BY id LIMIT %d`, limit), duban.ReminderPending, ts(t), afterID); err != nil {
+		return nil, fmt.Errorf("due reminders after %d: %w", afterID, err)
+	}
+	return out, nil
+}

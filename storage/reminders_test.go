@@ -155,3 +155,38 @@ func TestReminders_PendingDueBeforeLimitAndOrder(t *testing.T) {
 		}
 	})
 }
+
+func TestReminders_PendingAfterPagesByID(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := t.Context()
+		ga := newAgency(t, s, "GA")
+		h := newHearing(t, s, "(2026)沪0101行初25号", t0.Add(72*time.Hour), ga)
+		// Created out of due order: pages follow the id, not the due time.
+		r1 := newReminder(t, s, h, t0.Add(3*time.Hour))
+		r2 := newReminder(t, s, h, t0.Add(time.Hour))
+		done := newReminder(t, s, h, t0)
+		newReminder(t, s, h, t0.Add(48*time.Hour)) // not due yet
+		r3 := newReminder(t, s, h, t0.Add(2*time.Hour))
+		r4 := newReminder(t, s, h, t0.Add(2*time.Hour))
+		if ok, err := s.FinishReminder(ctx, done.ID, duban.ReminderSent, t0); err != nil || !ok {
+			t.Fatalf("finish: %v, %v", ok, err)
+		}
+
+		tests := []struct {
+			name    string
+			afterID int64
+			limit   int
+			want    []int64
+		}{
+			{"first page", 0, 2, []int64{r1.ID, r2.ID}},
+			{"next page skips the finished and the not yet due", r2.ID, 2, []int64{r3.ID, r4.ID}},
+			{"last page", r4.ID, 2, []int64{}},
+			{"all at once", 0, 100, []int64{r1.ID, r2.ID, r3.ID, r4.ID}},
+		}
+		for _, tt := range tests {
+			got, err := s.PendingRemindersAfter(ctx, t0.Add(24*time.Hour), tt.afterID, tt.limit)
+			must(t, err)
+			diff(t, tt.name, tt.want, ids(got, reminderID))
+		}
+	})
+}
