@@ -298,8 +298,14 @@ var errNotClaimed = errors.New("jobs: delivery not claimed")
 // send is the write-ahead send of one claimed delivery: sending before
 // the provider call, sent after it; onFail runs after a permanent failure.
 func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
-	if d.Kind == duban.MsgReply {
+	switch {
+	case d.Kind == duban.MsgReply:
 		ctx = notifier.Urgent(ctx) // someone is waiting in a conversation
+	case msg.Edit == "":
+		// A bulk message for a busy chat goes back to the queue (the task
+		// is retried when the chat is free, not counted as a failure), so
+		// that its worker serves the other chats in the meantime.
+		ctx = notifier.Yielding(ctx)
 	}
 	if msg.Edit != "" {
 		ctx = notifier.Editing(ctx)

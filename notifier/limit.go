@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/cityhall/duban"
 )
 
 // Provider rate limits. Every limiter below has a burst of one, so messages
@@ -44,6 +46,10 @@ const (
 	// (Waiter), so the few must cover that write: at 29/s, six slots give
 	// it 0.2 s before the gate, not the limit, sets the pace.
 	bulkAhead = 6
+
+	// chatYieldAfter is the longest a yielding send (Yielding) waits for
+	// its chat in its worker; a longer wait is handed back to the queue.
+	chatYieldAfter = 250 * time.Millisecond
 
 	// limiterIdle is how long a key of a KeyedLimiter goes unused before
 	// it is forgotten.
@@ -286,6 +292,9 @@ func (l *telegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate,
 		s, d, ok := l.reserveFor(chatID, !perChat(ctx))
 		if !ok {
 			leave()
+			if yielding(ctx) && d > chatYieldAfter {
+				return &RateLimitError{Channel: duban.ChannelTelegram, RetryAfter: d, Err: errChatBusy}
+			}
 			if err := sleep(ctx, d); err != nil {
 				return err
 			}

@@ -277,3 +277,51 @@ func TestTelegramWait_PrepareErrorGivesTheSlotBack(t *testing.T) {
 		t.Errorf("%d places of the bulk gate still held after a refused prepare", len(gate))
 	}
 }
+
+// A yielding bulk send for a chat that is busy for longer than
+// chatYieldAfter is told when to come back instead of holding its worker;
+// a short wait, an urgent reply and a send that does not yield wait in
+// place.
+func TestTelegramWait_YieldingSendToABusyChatIsToldWhenToComeBack(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		ctx       func(context.Context) context.Context
+		busyFor   time.Duration // how long after the first message the second asks
+		wantYield bool
+	}{
+		{"yielding, chat busy a second", Yielding, 0, true},
+		{"yielding, chat free within the yield bound", Yielding, telegramChatInterval - chatYieldAfter/2, false},
+		{"not yielding", func(c context.Context) context.Context { return c }, 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+			l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+			gate := newBulkGate()
+			if err := l.wait(context.Background(), 7, gate, nil); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(tt.busyFor)
+			// A short deadline: a send that waits in place for a busy chat
+			// ends in it (the clock stands still), one that yields at once.
+			ctx, cancel := context.WithTimeout(tt.ctx(context.Background()), 300*time.Millisecond)
+			defer cancel()
+			err := l.wait(ctx, 7, gate, nil)
+			after, limited := RetryAfter(err)
+			if tt.wantYield {
+				if !limited || after <= chatYieldAfter || after > telegramChatInterval+time.Millisecond {
+					t.Fatalf("wait = %v; want told to come back within the chat's interval", err)
+				}
+				if len(gate) != 0 {
+					t.Errorf("%d places of the bulk gate held after yielding", len(gate))
+				}
+				if _, _, ok := l.reserve(8); !ok {
+					t.Error("another chat's message cannot have the next slot after a yield")
+				}
+				return
+			}
+			if limited {
+				t.Fatalf("wait = %v; want it to wait in place, not be handed back", err)
+			}
+		})
+	}
+}

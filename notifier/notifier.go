@@ -199,6 +199,27 @@ func urgent(ctx context.Context) bool {
 	return v
 }
 
+type yieldKey struct{}
+
+// Yielding marks ctx as a bulk send by a worker that would rather be told
+// to come back than wait long for a busy chat: when the chat's one message
+// a second keeps the message back longer than chatYieldAfter, Wait
+// answers a *RateLimitError with the wait instead of sleeping it. A worker
+// holding several messages for one busy chat would otherwise sleep through
+// slots of the overall limit that messages to other chats could use.
+func Yielding(ctx context.Context) context.Context {
+	return context.WithValue(ctx, yieldKey{}, true)
+}
+
+func yielding(ctx context.Context) bool {
+	v, _ := ctx.Value(yieldKey{}).(bool)
+	return v
+}
+
+// errChatBusy is the error inside the RateLimitError of a yielding send
+// whose chat is busy (see Yielding).
+var errChatBusy = errors.New("chat busy: its next message may leave later")
+
 type editKey struct{}
 
 // Editing marks ctx as an edit of a message sent earlier (its buttons):

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cityhall/duban"
 )
 
 // Shared limits: replicas of duban sending through one bot must share the
@@ -114,6 +116,10 @@ func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bul
 		if err != nil {
 			leave()
 			return err
+		}
+		if !ok && yielding(ctx) && d > chatYieldAfter {
+			leave()
+			return &RateLimitError{Channel: duban.ChannelTelegram, RetryAfter: d, Err: errChatBusy}
 		}
 		if ok && prepare != nil {
 			start := time.Now()

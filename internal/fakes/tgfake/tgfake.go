@@ -87,6 +87,8 @@ type Stats struct {
 	// a little under a second says the sender kept the limit and the
 	// arrivals jittered; much less says it did not.
 	Crowded time.Duration
+	// Refused are the messages refused 429, as they arrived.
+	Refused []Message
 	Errors                      int // answered 5xx by SetFaults
 	Slow                        int // answered slowly
 	Dropped                     int // accepted, then the connection dropped: the sender cannot know it was sent
@@ -140,6 +142,7 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
+	st.Refused = append([]Message(nil), s.stats.Refused...)
 	st.TooMany = s.tooMany
 	return st
 }
@@ -389,6 +392,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	now := time.Now() // under the lock, so that sent stays in order
 	if s.limits && s.overLimitLocked(chat, now) {
 		s.tooMany++
+		s.stats.Refused = append(s.stats.Refused, Message{ChatID: chat, Text: form.Get("text"), At: now})
 		s.mu.Unlock()
 		after := max(f.RetryAfter, 1)
 		w.Header().Set("Content-Type", "application/json")
