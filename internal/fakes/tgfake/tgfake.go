@@ -89,10 +89,10 @@ type Stats struct {
 	Crowded time.Duration
 	// Refused are the messages refused 429, as they arrived.
 	Refused []Message
-	Errors                      int // answered 5xx by SetFaults
-	Slow                        int // answered slowly
-	Dropped                     int // accepted, then the connection dropped: the sender cannot know it was sent
-	Blocked                     int // refused 403 because the chat blocked the bot
+	Errors  int // answered 5xx by SetFaults
+	Slow    int // answered slowly
+	Dropped int // accepted, then the connection dropped: the sender cannot know it was sent
+	Blocked int // refused 403 because the chat blocked the bot
 	// Abandoned are messages accepted after the client had given up on
 	// the request (a slow answer past its deadline): the sender cannot
 	// know they were sent either.
