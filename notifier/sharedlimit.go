@@ -2,8 +2,10 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,18 +28,19 @@ import (
 // {0, wait µs} without.
 //
 // KEYS[1] global, KEYS[2] chat; ARGV[1] global interval µs, ARGV[2] chat
-// interval µs, ARGV[3] key lifetime ms.
+// interval µs, ARGV[3] key lifetime ms. The third value is Redis's clock,
+// µs, for the caller's estimate of it (see redisClock).
 var sharedTelegramScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local chat = tonumber(redis.call('GET', KEYS[2]) or '0')
 if chat > at then
-  return {0, string.format('%.0f', chat - now)}
+  return {0, string.format('%.0f', chat - now), string.format('%.0f', now)}
 end
 redis.call('SET', KEYS[1], string.format('%.0f', at + tonumber(ARGV[1])), 'PX', ARGV[3])
 redis.call('SET', KEYS[2], string.format('%.0f', at + tonumber(ARGV[2])), 'PX', ARGV[3])
-return {1, string.format('%.0f', at - now)}
+return {1, string.format('%.0f', at - now), string.format('%.0f', now)}
 `)
 
 // sharedKeyedScript reserves the next slot for one key (a Slack channel):
@@ -58,6 +61,45 @@ const sharedKeyLife = 10 * time.Minute
 // never early.
 func ceilMicros(d time.Duration) int64 { return (d + time.Microsecond - 1).Microseconds() }
 
+// redisClock estimates where Redis's clock stands against this process's
+// monotonic one, so that a slot Redis hands out in its own time is waited
+// for until that moment here, not for "wait" counted from whenever this
+// goroutine got to read the answer: a reply read late (a busy CPU, a
+// queue for the connection pool) would otherwise send late, and a late
+// message bunches with the next one, on time, into more than the provider
+// allows in some second. Each answer bounds the offset from above (local
+// time on reading it minus Redis's time in it); the least of the last
+// 10-20 s of answers is the estimate, a window that follows a clock's
+// slow drift.
+type redisClock struct {
+	base time.Time // local monotonic origin
+
+	mu          sync.Mutex
+	bucketStart time.Time
+	cur, prev   int64 // least offsets, µs, of this bucket and the last; 0 unset
+}
+
+const redisClockBucket = 10 * time.Second
+
+// deadline returns the local moment of a slot wait µs after redisNow µs
+// of Redis's clock, given that the answer was read at read.
+func (c *redisClock) deadline(redisNow, wait int64, read time.Time) time.Time {
+	sample := read.Sub(c.base).Microseconds() - redisNow
+	c.mu.Lock()
+	if read.Sub(c.bucketStart) >= redisClockBucket {
+		c.bucketStart, c.prev, c.cur = read, c.cur, 0
+	}
+	if c.cur == 0 || sample < c.cur {
+		c.cur = sample
+	}
+	offset := c.cur
+	if c.prev != 0 && c.prev < offset {
+		offset = c.prev
+	}
+	c.mu.Unlock()
+	return c.base.Add(time.Duration(redisNow+wait+offset) * time.Microsecond)
+}
+
 // sharedTelegramLimiter is telegramLimiter with its state in Redis.
 type sharedTelegramLimiter struct {
 	rdb      redis.UniversalClient
@@ -66,10 +108,12 @@ type sharedTelegramLimiter struct {
 	chat     time.Duration
 	group    time.Duration
 	sleepFor func(context.Context, time.Duration) error
+	clock    *redisClock // nil: waits as Redis counts them, from the reading of its answer
 }
 
 func newSharedTelegramLimiter(rdb redis.UniversalClient, prefix string, globalPerSecond float64) *sharedTelegramLimiter {
-	l := &sharedTelegramLimiter{rdb: rdb, prefix: prefix, chat: telegramChatInterval, group: telegramGroupInterval, sleepFor: sleep}
+	l := &sharedTelegramLimiter{rdb: rdb, prefix: prefix, chat: telegramChatInterval, group: telegramGroupInterval, sleepFor: sleep,
+		clock: &redisClock{base: time.Now()}}
 	if globalPerSecond > 0 {
 		l.global = time.Duration(float64(time.Second) / globalPerSecond)
 	}
@@ -77,7 +121,9 @@ func newSharedTelegramLimiter(rdb redis.UniversalClient, prefix string, globalPe
 }
 
 // reserve asks Redis for chatID's next slot: ok with the wait until it,
-// or not ok with the wait before asking again.
+// or not ok with the wait before asking again. The wait is counted from
+// the local moment Redis's answer stands for (redisClock), so it may be
+// less than Redis said when the answer was read late.
 func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait time.Duration, ok bool, err error) {
 	interval := l.chat
 	if chatID < 0 { // groups, supergroups and channels have negative ids
@@ -88,17 +134,23 @@ func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait
 		keys[1], interval = l.prefix+"telegram:edit:"+strconv.FormatInt(chatID, 10), 0
 	}
 	res, err := sharedTelegramScript.Run(ctx, l.rdb, keys, ceilMicros(l.global), ceilMicros(interval), sharedKeyLife.Milliseconds()).Slice()
+	read := time.Now()
 	if err != nil {
 		return 0, false, fmt.Errorf("shared telegram limit: %w", err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return 0, false, fmt.Errorf("shared telegram limit: answer %v", res)
 	}
-	us, err := strconv.ParseInt(fmt.Sprint(res[1]), 10, 64)
-	if err != nil {
-		return 0, false, fmt.Errorf("shared telegram limit: wait %v: %w", res[1], err)
+	us, err1 := strconv.ParseInt(fmt.Sprint(res[1]), 10, 64)
+	now, err2 := strconv.ParseInt(fmt.Sprint(res[2]), 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, false, fmt.Errorf("shared telegram limit: answer %v: %w", res, err)
 	}
-	return time.Duration(us) * time.Microsecond, fmt.Sprint(res[0]) == "1", nil
+	wait = time.Duration(us) * time.Microsecond
+	if l.clock != nil { // nil in tests of the script's arithmetic alone
+		wait = max(time.Until(l.clock.deadline(now, us, read)), 0)
+	}
+	return wait, fmt.Sprint(res[0]) == "1", nil
 }
 
 // wait blocks until a slot for a message to chatID comes, or ctx ends;
@@ -121,13 +173,13 @@ func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bul
 			leave()
 			return &RateLimitError{Channel: duban.ChannelTelegram, RetryAfter: d, Err: errChatBusy}
 		}
+		slot := time.Now().Add(d)
 		if ok && prepare != nil {
-			start := time.Now()
 			if err := prepare(); err != nil {
 				leave()
 				return err // the slot is lost: never early, at worst a little late
 			}
-			d -= time.Since(start) // what is left of the wait
+			d = time.Until(slot) // what is left of the wait
 		}
 		err = l.sleepFor(ctx, d)
 		leave()

@@ -40,6 +40,11 @@ func TestSharedTelegramLimits_TwoReplicasKeepOneLimit(t *testing.T) {
 		ctx := context.Background()
 		a := newSharedTelegramLimiter(rdb, "test:", telegramGlobalPerSecond)
 		b := newSharedTelegramLimiter(rdb, "test:", telegramGlobalPerSecond)
+		if frozen {
+			// Redis's clock stands still while this one runs: the waits
+			// are checked as the script computes them.
+			a.clock, b.clock = nil, nil
+		}
 		perSecond := telegramGlobalPerSecond
 		interval := time.Duration(float64(time.Second) / perSecond)
 		start := time.Now()
@@ -112,4 +117,34 @@ func TestSharedSlackLimits_OneChannelOnceASecondAcrossReplicas(t *testing.T) {
 			t.Errorf("the channel's second post, from another replica, waits %s; want %s", w2, slackChannelInterval)
 		}
 	})
+}
+
+// A slot Redis hands out is waited for until its moment here, whenever
+// the answer was read: a late reading shortens the wait by its lateness
+// (against the promptest answer seen), so that a busy CPU does not send
+// the message late, bunched with the next.
+func TestRedisClock_ALateReadingShortensTheWait(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	c := &redisClock{base: t0}
+	const redis0 = 5_000_000 // Redis's clock, µs, when t0 is here
+	// A prompt answer, read 1 ms after Redis wrote it: its slot is 30 ms
+	// after Redis's now, 31 ms after t0 here... as read plus the wait.
+	read := t0.Add(time.Millisecond)
+	if got, want := c.deadline(redis0, 30_000, read), t0.Add(31*time.Millisecond); !got.Equal(want) {
+		t.Fatalf("prompt answer: slot at %s, want %s", got.Sub(t0), want.Sub(t0))
+	}
+	// An answer written 100 ms later by Redis but read 25 ms after that:
+	// its slot is 100+30 ms after the first answer's now, not 25 ms later.
+	read = t0.Add(126 * time.Millisecond)
+	if got, want := c.deadline(redis0+100_000, 30_000, read), t0.Add(131*time.Millisecond); !got.Equal(want) {
+		t.Fatalf("late reading: slot at %s, want %s", got.Sub(t0), want.Sub(t0))
+	}
+	// Two buckets on, the estimate forgets the prompt answer and follows
+	// the later ones (a drifting clock).
+	read = t0.Add(2*redisClockBucket + 5*time.Millisecond)
+	c.deadline(redis0+int64(2*redisClockBucket/time.Microsecond), 0, read)
+	read = t0.Add(3*redisClockBucket + 5*time.Millisecond)
+	if got, want := c.deadline(redis0+int64(3*redisClockBucket/time.Microsecond), 0, read), read; !got.Equal(want) {
+		t.Fatalf("after the window moved: slot at %s, want %s", got.Sub(t0), want.Sub(t0))
+	}
 }
