@@ -126,7 +126,7 @@ func startPostgres(ctx context.Context, tmp string) (*postgres, error) {
 
 // Start runs the server and waits until it accepts connections.
 func (p *postgres) Start(ctx context.Context) error {
-	cmd := exec.Command(filepath.Join(p.bin, "postgres"), "-D", filepath.Join(p.dir, "data"), "-p", strconv.Itoa(p.port),
+	cmd := niced(filepath.Join(p.bin, "postgres"), "-D", filepath.Join(p.dir, "data"), "-p", strconv.Itoa(p.port),
 		"-k", p.dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=400", "-c", "fsync=off",
 		"-c", "full_page_writes=off", "-c", "shared_buffers=256MB")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred, Setpgid: true}
@@ -225,7 +225,7 @@ func startRedis(ctx context.Context, tmp string) (*redisServer, error) {
 
 // Start runs the server, empty, and waits until it answers.
 func (r *redisServer) Start(ctx context.Context) error {
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "",
+	cmd := niced("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "no", "--protected-mode", "no")
 	cmd.Stdout, cmd.Stderr = r.log, r.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -329,7 +329,7 @@ func (r *replica) Start(ctx context.Context) error {
 	r.starts++
 	fmt.Fprintf(f, "---- start %d of %s at %s\n", r.starts, r.name, time.Now().Format(time.RFC3339Nano))
 	r.mu.Unlock()
-	cmd := exec.Command(r.bin, "serve")
+	cmd := niced(r.bin, "serve")
 	cmd.Env = r.env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -435,4 +435,20 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// niced is exec.Command run at a lower CPU priority (nice 5) than the
+// harness. The fakes in the harness stand for Telegram's and Slack's own
+// machines, and they time each message's arrival for the providers'
+// limits: on a machine of two cores shared with the system under test, a
+// fake waiting for the CPU would stamp messages late and bunched, a
+// jitter no real provider's clock adds. The children are niced, not the
+// harness raised, so that no root is needed; exec replaces nice, so a
+// child's pid is the command's own and signals reach it.
+func niced(name string, args ...string) *exec.Cmd {
+	nice, err := exec.LookPath("nice")
+	if err != nil {
+		return exec.Command(name, args...)
+	}
+	return exec.Command(nice, append([]string{"-n", "5", name}, args...)...)
 }
