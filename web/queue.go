@@ -96,8 +96,8 @@ func (w *Web) queue(rw http.ResponseWriter, r *http.Request, me *viewer) error {
 		f.HandlerID = &id
 	}
 	if pf.Q != "" {
-		if !utf8.ValidString(pf.Q) || utf8.RuneCountInString(pf.Q) > 200 {
-			v.Add("q", "must be at most 200 characters")
+		if !utf8.ValidString(pf.Q) || utf8.RuneCountInString(pf.Q) > duban.MaxTitleRunes {
+			v.Add("q", "must be at most %d characters", duban.MaxTitleRunes)
 		}
 		f.Query = pf.Q
 	}
