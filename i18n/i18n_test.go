@@ -59,6 +59,7 @@ var fields = map[string]map[string]any{
 	"bot.bound":                     {"Name": "王五"},
 	"bot.bind.invalid":              {},
 	"person.rebind":                 {"Name": "王五", "Channel": "Telegram"},
+	"person.rebind_code":            {"Name": "王五"},
 	"delivery.possible_repeat":      {},
 	"bot.answer.confirmed":          {},
 	"bot.answer.delegate_prompt":    {},

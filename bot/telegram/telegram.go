@@ -345,6 +345,12 @@ func (t *Bot) bind(ctx context.Context, tx *storage.Store, m *tgbotapi.Message, 
 	if p == nil || !p.Active {
 		return invalid, bot.ErrUndo
 	}
+	// A person who had another chat is told there that their messages
+	// moved: a code in the wrong hands must not move them unnoticed.
+	var oldChat int64
+	if p.TelegramChatID != nil && *p.TelegramChatID != chat {
+		oldChat = *p.TelegramChatID
+	}
 	p.TelegramChatID, p.TelegramUserID = &chat, &user
 	if p.Locale == "" {
 		p.Locale = duban.NormalizeLocale(m.From.LanguageCode)
@@ -359,7 +365,11 @@ func (t *Bot) bind(ctx context.Context, tx *storage.Store, m *tgbotapi.Message, 
 	if err := tx.Audit(ctx, target, "person.bind", target, "telegram"); err != nil {
 		return nil, err
 	}
-	return replies{t.text(chat, p.Locale, "bot.bound", map[string]any{"Name": p.Name})}, nil
+	out := replies{t.text(chat, p.Locale, "bot.bound", map[string]any{"Name": p.Name})}
+	if oldChat != 0 {
+		out = append(out, t.text(oldChat, p.Locale, "person.rebind_code", map[string]any{"Name": p.Name}))
+	}
+	return out, nil
 }
 
 // delegateSeparators split "姓名，理由" / "name, reason" at the first of them.

@@ -350,3 +350,35 @@ func TestTelegramOutcome_StaffRecordAndTheButtonsGo(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A person bound to one chat who binds another with a new code is told on
+// the old chat that their messages moved there: a code in the wrong hands
+// does not move a head's reminders unnoticed.
+func TestTelegramStart_RebindingWithANewCodeTellsTheOldChat(t *testing.T) {
+	const oldChat, newChat = 7101, 7102
+	e := newTelegram(t)
+	p := storagetest.Person(t, e.Store, duban.Person{Name: "孙科长", AgencyID: &e.Agency.ID, Roles: duban.Roles{duban.RoleDeputy}})
+	for i, c := range []struct {
+		code string
+		chat int64
+	}{{"K7Q2M9XA", oldChat}, {"P4R8T2WB", newChat}} {
+		if err := e.Store.CreateBindCode(e.Ctx, p.ID, c.code, e.Clock.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		e.handle(tgfake.TextUpdate(10+i, c.chat, c.chat, "/start "+c.code))
+	}
+	got, err := e.Store.PersonByID(e.Ctx, p.ID)
+	if err != nil || got.TelegramChatID == nil || *got.TelegramChatID != newChat {
+		t.Fatalf("person after the second code: %+v (%v), want bound to chat %d", got, err, newChat)
+	}
+	var toOld []string
+	for _, m := range e.fake.Sent() {
+		if m.ChatID == oldChat {
+			toOld = append(toOld, m.Text)
+		}
+	}
+	want := tr(duban.LocaleZH, "person.rebind_code", map[string]any{"Name": p.Name})
+	if len(toOld) != 2 || toOld[1] != want {
+		t.Errorf("the old chat was sent %q; want the welcome, then %q", toOld, want)
+	}
+}
