@@ -3,9 +3,11 @@ package jobs_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/i18n"
+	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
@@ -65,6 +67,55 @@ func TestPlanReply_ToASlackUser(t *testing.T) {
 		}
 		if d.Status != duban.DeliverySent || !d.PossibleRepeat || d.Attempts != 2 || d.PersonID != 0 || d.Kind != duban.MsgReply {
 			t.Errorf("delivery %+v, want a reply with no person, sent at the second attempt as a possible repeat", d)
+		}
+	})
+}
+
+// TestPost_SupervisionPostTakesTheDeliveryLog: a post to the supervision
+// channel is a delivery row like any message: a provider's 429 leaves it
+// queued for the task's retry after retry_after, and a task that runs
+// again once it is sent answers the recorded message id instead of
+// posting twice.
+func TestPost_SupervisionPostTakesTheDeliveryLog(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
+		senders := notifier.Senders{duban.ChannelSlack: h.rec.sender(duban.ChannelSlack, func(a duban.Address) bool { return a.SlackUserID != "" })}
+		h.build(senders)
+		calls := 0
+		h.rec.fail = func(duban.Channel, duban.Address) error {
+			if calls++; calls == 1 {
+				return &notifier.RateLimitError{Channel: duban.ChannelSlack, RetryAfter: 3 * time.Second}
+			}
+			return nil
+		}
+		to := duban.Address{Name: "supervision", SlackUserID: "C0SUPERVISION"}
+		msg := duban.Message{Text: "新投诉 1 件"}
+
+		_, err := h.outbox.Post(h.ctx, "csync:1", duban.ChannelSlack, to, msg)
+		if after, ok := notifier.RetryAfter(err); !ok || after != 3*time.Second || jobs.IsFailure(err) {
+			t.Fatalf("first post = %v; want the provider's retry_after, not counted as a failure", err)
+		}
+		var ids []string
+		for range 2 { // the task's retry, then the same task run again
+			id, err := h.outbox.Post(h.ctx, "csync:1", duban.ChannelSlack, to, msg)
+			if err != nil {
+				t.Fatalf("post after retry_after: %v", err)
+			}
+			ids = append(ids, id)
+		}
+		if ids[0] == "" || ids[0] != ids[1] {
+			t.Errorf("message ids %q: want the one recorded, twice", ids)
+		}
+		if sent := h.rec.all(); len(sent) != 1 || sent[0].Msg.Text != msg.Text || sent[0].Addr.SlackUserID != to.SlackUserID {
+			t.Errorf("posted %+v; want the post once to %s", sent, to.SlackUserID)
+		}
+		var status string
+		var attempts int
+		if err := h.store.DB().QueryRow(`SELECT status, attempts FROM deliveries WHERE channel = 'slack'`).Scan(&status, &attempts); err != nil {
+			t.Fatal(err)
+		}
+		if status != "sent" || attempts != 2 {
+			t.Errorf("delivery log: %s after %d attempts; want sent after 2", status, attempts)
 		}
 	})
 }
