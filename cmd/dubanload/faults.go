@@ -42,7 +42,10 @@ func sleepUntil(ctx context.Context, t time.Time) {
 // finish waits for a wave's 2n messages and the delivery log to settle,
 // then tallies.
 func finish(ctx context.Context, h *harness, d *deployment, r *result, w *wave) {
-	finishWithin(ctx, d, r, w, h.dur(90*time.Second, 3*time.Minute))
+	// Full size, the supervision channel's posts of 100 complaints take
+	// Slack's one a second per channel after the wave's thousands of
+	// messages ahead of them in the queue.
+	finishWithin(ctx, d, r, w, h.dur(90*time.Second, 6*time.Minute))
 }
 
 func finishWithin(ctx context.Context, d *deployment, r *result, w *wave, recovery time.Duration) {
