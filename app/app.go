@@ -68,6 +68,7 @@ type App struct {
 	Registry   *prometheus.Registry
 
 	mini      *miniredis.Miniredis
+	stopTTLs  func() // stops the in-process Redis's TTL clock (advanceTTLs)
 	redisOpt  asynq.RedisConnOpt
 	rdb       redis.UniversalClient
 	client    *asynq.Client
@@ -188,11 +189,10 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 func (a *App) openRedis() error {
 	if a.Cfg.RedisURL == "" {
 		a.mini = miniredis.NewMiniRedis()
-		// asynq's locks and leases expire by TTL; let TTLs follow the clock.
-		a.mini.ClockTTL(true)
 		if err := a.mini.Start(); err != nil {
 			return fmt.Errorf("app: in-process redis: %w", err)
 		}
+		a.stopTTLs = advanceTTLs(a.mini, ttlTick)
 		a.redisOpt = asynq.RedisClientOpt{Addr: a.mini.Addr()}
 	} else {
 		opt, err := asynq.ParseRedisURI(a.Cfg.RedisURL.Reveal())
@@ -319,8 +319,46 @@ func (a *App) Close() {
 	if a.Store != nil {
 		a.Store.Close()
 	}
+	if a.stopTTLs != nil {
+		a.stopTTLs()
+	}
 	if a.mini != nil {
 		a.mini.Close()
+	}
+}
+
+// ttlTick is how often the in-process Redis's TTLs follow the clock:
+// asynq's locks and leases expire by TTL. miniredis's own ClockTTL moves
+// them on every command, a Lua script's every call included, and sorts all
+// keys each time; with every finished task kept for jobs.Retention, each of
+// asynq's scripts then cost time in proportion to the tasks of the last two
+// hours — at the webhook's intake rate, most of the CPU
+// (docs/PERFORMANCE.md). A key now expires up to a tick late.
+const ttlTick = 100 * time.Millisecond
+
+// advanceTTLs moves m's TTLs on with the wall clock every tick, until stop
+// is called.
+func advanceTTLs(m *miniredis.Miniredis, tick time.Duration) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				m.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		<-exited
 	}
 }
 
