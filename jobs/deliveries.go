@@ -350,15 +350,12 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 		// be lost to a shutdown that cancels ctx.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := o.store.DeliverySent(rctx, d.ID, providerID); err != nil {
-			return err
-		}
 		if d.Kind == duban.MsgReply && d.PersonID == 0 {
 			// A conversation's chat may be an anonymous reporter's: once
 			// the reply is out, the log keeps neither it nor the chat.
-			return o.store.ForgetDelivery(rctx, d.ID)
+			return o.store.DeliverySentForgotten(rctx, d.ID)
 		}
-		return nil
+		return o.store.DeliverySent(rctx, d.ID, providerID)
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
