@@ -219,9 +219,7 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("app: telegram: %w", redact.Error(err, a.tgToken))
 		}
-		// TrackWrites tells a request lost after it left (a possible
-		// repeat) from one that never reached Telegram.
-		api.Client = &http.Client{Timeout: 60 * time.Second, Transport: notifier.TrackWrites(nil)}
+		api.Client = &http.Client{Timeout: 60 * time.Second, Transport: providerTransport(cfg.Concurrency + inboundConns)}
 		var topts []notifier.TelegramOption
 		if opts.TelegramGlobalRate > 0 {
 			topts = append(topts, notifier.WithGlobalRate(opts.TelegramGlobalRate))
@@ -235,7 +233,7 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 	}
 	if cfg.SlackEnabled() {
 		sc = slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAPIURL(cfg.SlackAPIURL),
-			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: notifier.TrackWrites(nil)}))
+			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: providerTransport(cfg.Concurrency + inboundConns)}))
 		sopts := []notifier.SlackOption{notifier.WithSlackSecrets(cfg.SlackBotToken.Reveal())}
 		if a.mini == nil {
 			sopts = append(sopts, notifier.WithSlackSharedLimits(a.rdb, limitPrefix(cfg.SlackBotToken.Reveal())))
@@ -257,6 +255,27 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 		s[duban.ChannelConsole] = notifier.NewConsole(opts.Stdout)
 	}
 	return s, tgAPI, sc, nil
+}
+
+// inboundConns is how many of Telegram's or Slack's posts duban may be
+// answering at once, each of which may call the provider: Telegram opens
+// 40 connections to a webhook unless told otherwise
+// (https://core.telegram.org/bots/api#setwebhook, max_connections).
+const inboundConns = 40
+
+// providerTransport is the transport of a provider's API client, which
+// calls one host from callers at once: the asynq workers sending and the
+// handlers of inbound posts (answerCallbackQuery). It keeps that many
+// connections idle, where http.DefaultTransport keeps two a host and, with
+// more callers, opened and closed a connection (on the internet, a TLS
+// handshake) for most calls (docs/PERFORMANCE.md, the webhook intake).
+// TrackWrites tells a request lost after it left (a possible repeat) from
+// one that never reached the provider.
+func providerTransport(callers int) http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = callers
+	t.MaxIdleConns = max(t.MaxIdleConns, callers)
+	return notifier.TrackWrites(t)
 }
 
 // limitPrefix is where the provider limits of the bot with token are kept
