@@ -477,8 +477,8 @@ func BenchmarkWebhookReports(b *testing.B) {
 		direct := directReports(b, w.r.Store.DB(), reports)
 		c2 := cpuTime()
 		// The Go side's CPU for each update (this process's, the fake Bot
-		// API and the in-process Redis included; PostgreSQL's is not):
-		// unlike the rates, it hardly moves with the machine's load.
+		// API and the in-process Redis included; PostgreSQL's is not): the
+		// machine's load moves it far less than the rates.
 		b.ReportMetric(float64((c1-c0).Microseconds())/float64(9*reports), "cpu_us/update")
 		b.ReportMetric(float64((c2-c1).Microseconds())/float64(9*reports), "direct_cpu_us/update")
 		slices.Sort(w.lat)
