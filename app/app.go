@@ -68,6 +68,7 @@ type App struct {
 	Registry   *prometheus.Registry
 
 	mini      *miniredis.Miniredis
+	stopTTLs  func() // stops the in-process Redis's TTL clock (advanceTTLs)
 	redisOpt  asynq.RedisConnOpt
 	rdb       redis.UniversalClient
 	client    *asynq.Client
@@ -188,11 +189,10 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 func (a *App) openRedis() error {
 	if a.Cfg.RedisURL == "" {
 		a.mini = miniredis.NewMiniRedis()
-		// asynq's locks and leases expire by TTL; let TTLs follow the clock.
-		a.mini.ClockTTL(true)
 		if err := a.mini.Start(); err != nil {
 			return fmt.Errorf("app: in-process redis: %w", err)
 		}
+		a.stopTTLs = advanceTTLs(a.mini, ttlTick)
 		a.redisOpt = asynq.RedisClientOpt{Addr: a.mini.Addr()}
 	} else {
 		opt, err := asynq.ParseRedisURI(a.Cfg.RedisURL.Reveal())
@@ -219,9 +219,7 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("app: telegram: %w", redact.Error(err, a.tgToken))
 		}
-		// TrackWrites tells a request lost after it left (a possible
-		// repeat) from one that never reached Telegram.
-		api.Client = &http.Client{Timeout: 60 * time.Second, Transport: notifier.TrackWrites(nil)}
+		api.Client = &http.Client{Timeout: 60 * time.Second, Transport: providerTransport(cfg.Concurrency + inboundConns)}
 		var topts []notifier.TelegramOption
 		if opts.TelegramGlobalRate > 0 {
 			topts = append(topts, notifier.WithGlobalRate(opts.TelegramGlobalRate))
@@ -235,7 +233,7 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 	}
 	if cfg.SlackEnabled() {
 		sc = slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAPIURL(cfg.SlackAPIURL),
-			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: notifier.TrackWrites(nil)}))
+			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: providerTransport(cfg.Concurrency + inboundConns)}))
 		sopts := []notifier.SlackOption{notifier.WithSlackSecrets(cfg.SlackBotToken.Reveal())}
 		if a.mini == nil {
 			sopts = append(sopts, notifier.WithSlackSharedLimits(a.rdb, limitPrefix(cfg.SlackBotToken.Reveal())))
@@ -257,6 +255,27 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 		s[duban.ChannelConsole] = notifier.NewConsole(opts.Stdout)
 	}
 	return s, tgAPI, sc, nil
+}
+
+// inboundConns is how many of Telegram's or Slack's posts duban may be
+// answering at once, each of which may call the provider: Telegram opens
+// 40 connections to a webhook unless told otherwise
+// (https://core.telegram.org/bots/api#setwebhook, max_connections).
+const inboundConns = 40
+
+// providerTransport is the transport of a provider's API client, which
+// calls one host from callers at once: the asynq workers sending and the
+// handlers of inbound posts (answerCallbackQuery). It keeps that many
+// connections idle, where http.DefaultTransport keeps two a host and, with
+// more callers, opened and closed a connection (on the internet, a TLS
+// handshake) for most calls (docs/PERFORMANCE.md, the webhook intake).
+// TrackWrites tells a request lost after it left (a possible repeat) from
+// one that never reached the provider.
+func providerTransport(callers int) http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = callers
+	t.MaxIdleConns = max(t.MaxIdleConns, callers)
+	return notifier.TrackWrites(t)
 }
 
 // limitPrefix is where the provider limits of the bot with token are kept
@@ -319,8 +338,46 @@ func (a *App) Close() {
 	if a.Store != nil {
 		a.Store.Close()
 	}
+	if a.stopTTLs != nil {
+		a.stopTTLs()
+	}
 	if a.mini != nil {
 		a.mini.Close()
+	}
+}
+
+// ttlTick is how often the in-process Redis's TTLs follow the clock:
+// asynq's locks and leases expire by TTL. miniredis's own ClockTTL moves
+// them on every command, a Lua script's every call included, and sorts all
+// keys each time; with every finished task kept for jobs.Retention, each of
+// asynq's scripts then cost time in proportion to the tasks of the last two
+// hours — at the webhook's intake rate, most of the CPU
+// (docs/PERFORMANCE.md). A key now expires up to a tick late.
+const ttlTick = 100 * time.Millisecond
+
+// advanceTTLs moves m's TTLs on with the wall clock every tick, until stop
+// is called.
+func advanceTTLs(m *miniredis.Miniredis, tick time.Duration) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				m.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		<-exited
 	}
 }
 

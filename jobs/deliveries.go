@@ -355,15 +355,12 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 		// Recorded through record: the message is out, and its record must
 		// survive a shutdown that cancels ctx and a database briefly gone.
 		return o.record(ctx, d, func(ctx context.Context) error {
-			if err := o.store.DeliverySent(ctx, d.ID, providerID); err != nil {
-				return err
-			}
 			if d.Kind == duban.MsgReply && d.PersonID == 0 {
 				// A conversation's chat may be an anonymous reporter's: once
 				// the reply is out, the log keeps neither it nor the chat.
-				return o.store.ForgetDelivery(ctx, d.ID)
+				return o.store.DeliverySentForgotten(ctx, d.ID)
 			}
-			return nil
+			return o.store.DeliverySent(ctx, d.ID, providerID)
 		})
 	}
 	if after, ok := notifier.RetryAfter(sendErr); ok {

@@ -106,13 +106,16 @@ func (s *Store) DeliveryInDoubt(ctx context.Context, id int64, reason string) er
 	return nil
 }
 
-// ForgetDelivery drops what a sent delivery said and where it went (its
-// payload and the provider's message id, which names the chat), keeping
-// the row: a conversation reply to an anonymous reporter's chat is not
-// kept once it is out.
-func (s *Store) ForgetDelivery(ctx context.Context, id int64) error {
-	if _, err := s.exec(ctx, `UPDATE deliveries SET payload = '{}', provider_message_id = '' WHERE id = ?`, id); err != nil {
-		return fmt.Errorf("forget delivery %d: %w", id, err)
+// DeliverySentForgotten records the provider's acceptance and, in the same
+// statement, drops what the delivery said and where it went (its payload
+// and the provider's message id, which names the chat), keeping the row: a
+// conversation reply to an anonymous reporter's chat is not kept once it
+// is out, not even for the moment between two writes.
+func (s *Store) DeliverySentForgotten(ctx context.Context, id int64) error {
+	now := s.now()
+	if _, err := s.exec(ctx, `UPDATE deliveries SET status = ?, payload = '{}', provider_message_id = '', error = '', updated_at = ?, sent_at = ?
+		WHERE id = ?`, duban.DeliverySent, now, now, id); err != nil {
+		return fmt.Errorf("delivery %d sent: %w", id, err)
 	}
 	return nil
 }

@@ -42,6 +42,9 @@ const (
 	SQLite   Dialect = "sqlite"
 )
 
+// maxPostgresConns bounds the connections a Store keeps to PostgreSQL.
+const maxPostgresConns = 20
+
 // Store is the set of repositories. Inside InTx its methods run on the
 // transaction.
 type Store struct {
@@ -73,8 +76,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		s.dialect = Postgres
 		s.db, err = sqlx.Open("postgres", url)
 		if err == nil {
-			s.db.SetMaxOpenConns(20)
-			s.db.SetMaxIdleConns(10)
+			// As many kept idle as may be open: asynq's workers and the
+			// webhooks take connections in bursts, and a pool that closed
+			// what it could not keep idle opened it again moments later,
+			// a new PostgreSQL backend (a fork, cold caches) each time
+			// (docs/PERFORMANCE.md, the webhook intake). Connections
+			// unused for the idle time are still closed.
+			s.db.SetMaxOpenConns(maxPostgresConns)
+			s.db.SetMaxIdleConns(maxPostgresConns)
 			s.db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	case strings.HasPrefix(url, "sqlite:"):

@@ -40,13 +40,12 @@ func (s *Store) ChatStateOf(ctx context.Context, key string) (*ChatState, error)
 	return &c, nil
 }
 
-// SetChatState saves the conversation of a chat, replacing any.
+// SetChatState saves the conversation of a chat, replacing any, in one
+// statement.
 func (s *Store) SetChatState(ctx context.Context, c *ChatState) error {
-	if _, err := s.exec(ctx, `DELETE FROM chat_states WHERE chat_key = ?`, c.ChatKey); err != nil {
-		return fmt.Errorf("set chat state: %w", err)
-	}
-	if _, err := s.exec(ctx, `INSERT INTO chat_states (chat_key, person_id, kind, data, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		c.ChatKey, c.PersonID, c.Kind, c.Data, s.now()); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO chat_states (chat_key, person_id, kind, data, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (chat_key) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, data = excluded.data,
+		updated_at = excluded.updated_at`, c.ChatKey, c.PersonID, c.Kind, c.Data, s.now()); err != nil {
 		return fmt.Errorf("set chat state: %w", err)
 	}
 	return nil
