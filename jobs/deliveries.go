@@ -189,7 +189,11 @@ func (o *Outbox) SendNow(ctx context.Context, ds ...*duban.Delivery) {
 		if err == nil {
 			continue
 		}
-		o.log.Info("delivery not sent at once; handed to its task", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+		level := slog.LevelInfo
+		if _, ok := notifier.RetryAfter(err); ok {
+			level = slog.LevelDebug // a rate limit's wait: the ordinary course of a burst
+		}
+		o.log.Log(ctx, level, "delivery not sent at once; handed to its task", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err := o.queue.enqueue(ectx, NewDeliverySendTask(*d), asynq.ProcessIn(RetryDelay(0, err, nil))); err != nil {
 			o.log.Warn("enqueue delivery; reconcile will retry", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
