@@ -307,3 +307,32 @@ func TestOpen311_AMergedCodeNeverShowsTheSurvivorsText(t *testing.T) {
 		t.Errorf("the merged code's public part lacks its own text or the survivor's open status: %s", body)
 	}
 }
+
+func TestGetComplaint_AReplyOnPaperNamesWhoRecordedIt(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		e := newEnv(t, s)
+		for _, tt := range []struct {
+			name       string
+			by         *duban.Person
+			recordedBy string
+		}{
+			{"the agency replies itself", e.handler, ""},
+			{"the office records the agency's letter", e.staff, "小刘"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				c := e.assigned("收费站多收通行费")
+				e.act(e.token(tt.by), c.ID, map[string]any{"action": "reply", "text": "已退还多收的费用"}).want(http.StatusOK)
+				one := fmt.Sprintf("/api/v1/complaints/%d", c.ID)
+				// The office and the agency read the same mark.
+				for _, reader := range []*duban.Person{e.sup, e.handler} {
+					var got complaintAnswer
+					e.call("GET", one, e.token(reader), nil).want(http.StatusOK).decode(&got)
+					reply := got.Events[len(got.Events)-1]
+					if reply.Action != "reply" || reply.Text != "已退还多收的费用" || reply.Actor != tt.by.Name || reply.RecordedBy != tt.recordedBy {
+						t.Errorf("%s reads the reply as %+v, want by %s, recorded_by %q", reader.Name, reply, tt.by.Name, tt.recordedBy)
+					}
+				}
+			})
+		}
+	})
+}

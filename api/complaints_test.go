@@ -33,7 +33,8 @@ type complaintAnswer struct {
 		Action string `json:"action"`
 		Actor  string `json:"actor"`
 		At     string `json:"at"`
-		Text   string `json:"text"`
+		Text       string `json:"text"`
+		RecordedBy string `json:"recorded_by"`
 	} `json:"events"`
 	Reporter *struct {
 		Name      string `json:"name"`

@@ -308,3 +308,54 @@ func TestComplaint_ContactsAreErasedARetentionAfterClosing(t *testing.T) {
 		t.Errorf("an open complaint's contact was erased")
 	}
 }
+
+func TestComplaint_AReplyOnPaperIsRecordedByTheOfficeAndMarkedSo(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
+		for _, tt := range []struct {
+			name    string
+			by      *duban.Person
+			onPaper bool
+		}{
+			{"the agency replies itself", h.other, false},
+			{"the office records the agency's letter", h.staff, true},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				chat := int64(4242)
+				c := h.complaint(jobs.Intake{ReporterChatID: &chat})
+				c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
+				c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAssign, Agency: "GA", HandlerID: &h.other.ID})
+				c = h.act(c, tt.by, duban.ActionRequest{Action: duban.ActionReply, Text: "已退还罚款"})
+				if c.Status != duban.ComplaintReplied {
+					t.Fatalf("status %s, want replied", c.Status)
+				}
+				events, err := h.store.Events(h.ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				reply := events[len(events)-1]
+				if reply.Action != duban.ActionReply || reply.Text != "已退还罚款" || reply.Actor != (jobs.Actor{Person: tt.by}).String() {
+					t.Fatalf("last event %+v, want the reply by %s", reply, tt.by.Name)
+				}
+				if reply.OnPaper() != tt.onPaper {
+					t.Errorf("on paper = %v, want %v", reply.OnPaper(), tt.onPaper)
+				}
+				if tt.onPaper && (reply.AgencyID == nil || *reply.AgencyID != h.agency.ID) {
+					t.Errorf("a reply on paper names agency %v, want GA's %d", reply.AgencyID, h.agency.ID)
+				}
+				// Either way it is the agency's answer: public, and the
+				// handler of the agency reads it.
+				if !duban.PublicEvent(reply) || !(duban.Actor{Person: h.other}).SeesEvent(reply) {
+					t.Errorf("the reply is hidden: %+v", reply)
+				}
+			})
+		}
+		// A supervisor records no reply.
+		c := h.complaint(jobs.Intake{})
+		c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
+		c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAssign, Agency: "GA"})
+		if _, err := h.cs.Act(h.ctx, jobs.Actor{Person: h.sup}, c.ID, duban.ActionRequest{Action: duban.ActionReply, Text: "x"}); !errors.Is(err, duban.ErrForbidden) {
+			t.Errorf("a supervisor's reply: %v, want forbidden", err)
+		}
+	})
+}

@@ -244,3 +244,35 @@ func TestHearings_TheHeadAnswersForTheirAgencyTheOfficeRecordsByPhone(t *testing
 	staff.get(loc).want(t, http.StatusOK, "李副局长", "参加市政府常务会议", "已确认出庭")
 	e.browser().signIn("sup").post(loc, loc+"/answer", url.Values{"ha": {fmt.Sprint(sj.ID)}, "answer": {"confirmed"}}).want(t, http.StatusForbidden)
 }
+
+func TestComplaint_TheTimelineShowsAReplyOnPaperAsRecordedByTheOffice(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		for _, tt := range []struct {
+			name    string
+			by      string
+			shows   []string
+			notShow []string
+		}{
+			{"the agency replies itself", "handler",
+				[]string{"<strong>答复</strong> · 钱办理", "已退还"}, []string{"书面答复", "代为录入"}},
+			{"the office records the agency's letter", "staff",
+				[]string{"<strong>市公安局书面答复（纸质来函）</strong> · 法制办小刘代为录入", "已退还"}, []string{"<strong>答复</strong>"}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				c := e.assigned("乱收费", 5)
+				from, act := path("/complaints/%d", c.ID), path("/complaints/%d/actions", c.ID)
+				e.browser().signIn(tt.by).post(from, act, url.Values{"action": {"reply"}, "text": {"已退还"}}).want(t, http.StatusSeeOther)
+				// The office and the agency read it the same way.
+				for _, reader := range []string{"sup", "handler"} {
+					p := e.browser().signIn(reader).get(from).want(t, http.StatusOK, tt.shows...)
+					for _, s := range tt.notShow {
+						if strings.Contains(p.body, s) {
+							t.Errorf("%s's timeline shows %q", reader, s)
+						}
+					}
+				}
+			})
+		}
+	})
+}
