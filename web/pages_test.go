@@ -276,3 +276,45 @@ func TestComplaint_TheTimelineShowsAReplyOnPaperAsRecordedByTheOffice(t *testing
 		}
 	})
 }
+
+func TestQueue_ReportedAgencyFiltersByWhatTheReporterNamed(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	sys := jobs.Actor{Name: "test"}
+	named := func(description, agency string) *duban.Complaint {
+		c, _, err := e.app.Complaints.Create(e.ctx, sys, jobs.Intake{Source: duban.SourceHotlineCall,
+			Category: string(duban.CategoryIllegalFine), Description: description, Agency: agency, ReporterName: "王先生", ReporterPhone: "13800001111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	namedGA := named("报称公安局", "GA")
+	namedSJ := named("报称市场监管局，交办公安局", "SJ")
+	for _, req := range []duban.ActionRequest{{Action: duban.ActionAccept}, {Action: duban.ActionAssign, Agency: "GA", WorkingDays: 5}} {
+		if _, err := e.app.Complaints.Act(e.ctx, sys, namedSJ.ID, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.complaint("未说明单位")
+	for _, tt := range []struct {
+		login, query string
+		want         []int64
+	}{
+		{"sup", "reported_agency=GA", []int64{namedGA.ID}},
+		{"sup", "reported_agency=SJ", []int64{namedSJ.ID}},
+		{"sup", "reported_agency=SJ&agency=GA", []int64{namedSJ.ID}},
+		// The name is a claim: GA's handler reads only what GA was given.
+		{"handler", "reported_agency=GA", nil},
+		{"handler", "reported_agency=SJ", []int64{namedSJ.ID}},
+	} {
+		var ws []string
+		for _, id := range tt.want {
+			ws = append(ws, fmt.Sprint(id))
+		}
+		p := e.browser().signIn(tt.login).get("/complaints?" + tt.query).want(t, http.StatusOK)
+		if got := rows(p); strings.Join(got, ",") != strings.Join(ws, ",") {
+			t.Errorf("%s, %s: %v, want %v", tt.login, tt.query, got, ws)
+		}
+	}
+	e.browser().signIn("sup").get("/complaints?reported_agency=NOPE").want(t, http.StatusUnprocessableEntity)
+}
