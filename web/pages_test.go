@@ -311,7 +311,7 @@ func TestQueue_ReportedAgencyFiltersByWhatTheReporterNamed(t *testing.T) {
 		for _, id := range tt.want {
 			ws = append(ws, fmt.Sprint(id))
 		}
-		p := e.browser().signIn(tt.login).get("/complaints?" + tt.query).want(t, http.StatusOK)
+		p := e.browser().signIn(tt.login).get("/complaints?"+tt.query).want(t, http.StatusOK)
 		if got := rows(p); strings.Join(got, ",") != strings.Join(ws, ",") {
 			t.Errorf("%s, %s: %v, want %v", tt.login, tt.query, got, ws)
 		}
