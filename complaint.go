@@ -404,11 +404,18 @@ type Event struct {
 	At          time.Time `db:"at" json:"at"`
 	Text        string    `db:"text" json:"text,omitempty"`
 	Public      bool      `db:"public" json:"public"`
-	// AgencyID is the agency an assign event gave the complaint to, or
-	// the agency whose person wrote a note (seen by the office and that
-	// agency only).
+	// AgencyID is the agency an assign event gave the complaint to, the
+	// agency whose person wrote a note (seen by the office and that
+	// agency only), or, on a reply, the agency whose reply the office
+	// received on paper and recorded (OnPaper); nil on a reply the
+	// agency gave itself.
 	AgencyID *int64 `db:"agency_id" json:"-"`
 }
+
+// OnPaper reports whether e is an agency's reply that came on paper and
+// was recorded by the office (e.Actor), not one the agency gave itself,
+// so a timeline shows who typed it in.
+func (e Event) OnPaper() bool { return e.Action == ActionReply && e.AgencyID != nil }
 
 // ValidateReportText checks a report's description: valid UTF-8, not blank,
 // at most MaxReportRunes Unicode code points.

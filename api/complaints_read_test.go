@@ -307,3 +307,90 @@ func TestOpen311_AMergedCodeNeverShowsTheSurvivorsText(t *testing.T) {
 		t.Errorf("the merged code's public part lacks its own text or the survivor's open status: %s", body)
 	}
 }
+
+func TestGetComplaint_AReplyOnPaperNamesWhoRecordedIt(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		e := newEnv(t, s)
+		for _, tt := range []struct {
+			name       string
+			by         *duban.Person
+			recordedBy string
+		}{
+			{"the agency replies itself", e.handler, ""},
+			{"the office records the agency's letter", e.staff, "小刘"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				c := e.assigned("收费站多收通行费")
+				e.act(e.token(tt.by), c.ID, map[string]any{"action": "reply", "text": "已退还多收的费用"}).want(http.StatusOK)
+				one := fmt.Sprintf("/api/v1/complaints/%d", c.ID)
+				// The office and the agency read the same mark.
+				for _, reader := range []*duban.Person{e.sup, e.handler} {
+					var got complaintAnswer
+					e.call("GET", one, e.token(reader), nil).want(http.StatusOK).decode(&got)
+					reply := got.Events[len(got.Events)-1]
+					if reply.Action != "reply" || reply.Text != "已退还多收的费用" || reply.Actor != tt.by.Name || reply.RecordedBy != tt.recordedBy {
+						t.Errorf("%s reads the reply as %+v, want by %s, recorded_by %q", reader.Name, reply, tt.by.Name, tt.recordedBy)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestListComplaints_ReportedAgencyFiltersByWhatTheReporterNamed(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		e := newEnv(t, s)
+		named := func(description, agency string) complaintAnswer {
+			body := hotlineCall(description)
+			if agency != "" {
+				body["agency"] = agency
+			}
+			return e.file(body)
+		}
+		namedGA := named("报称公安窗口乱收费，尚未交办", "GA")
+		namedSFatGA := named("报称司法局，交办给公安", "SF")
+		unnamedAtGA := named("未说明单位，交办给公安", "")
+		namedSF := named("报称司法局，尚未交办", "SF")
+		for _, c := range []complaintAnswer{namedSFatGA, unnamedAtGA} {
+			e.act(e.token(e.sup), c.ID, map[string]any{"action": "accept"}).want(http.StatusOK)
+			e.act(e.token(e.sup), c.ID, map[string]any{"action": "assign", "agency": "GA"}).want(http.StatusOK)
+		}
+		for _, tt := range []struct {
+			name, query string
+			reader      *duban.Person
+			want        []int64
+			reported    string // every listed complaint's reported_agency code
+		}{
+			{"the office, named GA", "?reported_agency=GA", e.sup, []int64{namedGA.ID}, "GA"},
+			{"the office, named SF, newest first", "?reported_agency=SF", e.staff, []int64{namedSF.ID, namedSFatGA.ID}, "SF"},
+			{"named SF and assigned to GA", "?reported_agency=SF&agency=GA", e.sup, []int64{namedSFatGA.ID}, "SF"},
+			// The name is a claim: GA reads only what was assigned to it,
+			// whatever the reporter named.
+			{"GA's head, named GA", "?reported_agency=GA", e.head, nil, ""},
+			{"GA's head, named SF", "?reported_agency=SF", e.head, []int64{namedSFatGA.ID}, "SF"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				var body struct {
+					Complaints []struct {
+						ID             int64 `json:"id"`
+						ReportedAgency *struct {
+							Code string `json:"code"`
+						} `json:"reported_agency"`
+					} `json:"complaints"`
+				}
+				e.call("GET", "/api/v1/complaints"+tt.query, e.token(tt.reader), nil).want(http.StatusOK).decode(&body)
+				var got []int64
+				for _, c := range body.Complaints {
+					got = append(got, c.ID)
+					if c.ReportedAgency == nil || c.ReportedAgency.Code != tt.reported {
+						t.Errorf("complaint %d reported_agency %+v, want %s", c.ID, c.ReportedAgency, tt.reported)
+					}
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("ids %v, want %v", got, tt.want)
+				}
+			})
+		}
+		e.call("GET", "/api/v1/complaints?reported_agency=NOPE", e.token(e.sup), nil).want(http.StatusUnprocessableEntity)
+	})
+}

@@ -30,10 +30,11 @@ type complaintAnswer struct {
 	MergedInto   *string `json:"merged_into"`
 	Rating       *int    `json:"rating"`
 	Events       []struct {
-		Action string `json:"action"`
-		Actor  string `json:"actor"`
-		At     string `json:"at"`
-		Text   string `json:"text"`
+		Action     string `json:"action"`
+		Actor      string `json:"actor"`
+		At         string `json:"at"`
+		Text       string `json:"text"`
+		RecordedBy string `json:"recorded_by"`
 	} `json:"events"`
 	Reporter *struct {
 		Name      string `json:"name"`

@@ -62,6 +62,10 @@ type eventJSON struct {
 	Actor  string       `json:"actor"`
 	At     string       `json:"at"`
 	Text   string       `json:"text"`
+	// RecordedBy names the office staff member who recorded a reply the
+	// agency sent on paper (duban.Event.OnPaper); absent when the agency
+	// replied itself, as recorded_by on a hearing's answer.
+	RecordedBy string `json:"recorded_by,omitempty"`
 }
 
 // reporterJSON is who reported a complaint, for office staff, supervisors
@@ -191,7 +195,11 @@ func (v *complaintViewer) detail(ctx context.Context, c *duban.Complaint, withRe
 		if err != nil {
 			return complaintDetailJSON{}, err
 		}
-		out.Events = append(out.Events, eventJSON{Action: e.Action, Actor: actor, At: rfc3339(e.At, v.s.Loc), Text: e.Text})
+		ev := eventJSON{Action: e.Action, Actor: actor, At: rfc3339(e.At, v.s.Loc), Text: e.Text}
+		if e.OnPaper() {
+			ev.RecordedBy = actor
+		}
+		out.Events = append(out.Events, ev)
 	}
 	if withReporter && office {
 		out.Reporter = &reporterJSON{Name: c.ReporterName, Phone: c.ReporterPhone, Anonymous: c.Anonymous}

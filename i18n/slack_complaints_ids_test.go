@@ -32,7 +32,7 @@ func init() {
 		ids["slack.c.invalid."+f] = map[string]any{}
 	}
 	for _, a := range []string{"receive", "accept", "reject", "assign", "reply", "close", "reopen", "merge", "urge", "escalate",
-		"extend", "note", "rate"} {
+		"extend", "note", "rate", "reply_paper"} {
 		ids["slack.c.action."+a] = map[string]any{}
 	}
 	maps.Copy(fields, ids)

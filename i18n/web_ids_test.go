@@ -71,6 +71,8 @@ func init() {
 		"web.c.file.document":      {},
 		"web.c.timeline":           {},
 		"web.c.internal":           {},
+		"web.c.paper_reply":        {"Agency": "市公安局"},
+		"web.c.recorded_by":        {"Name": "法制办小刘"},
 		"web.c.actions":            {},
 		"web.c.no_handler":         {},
 		"web.c.working_days":       {},

@@ -49,6 +49,13 @@ func (cs *Complaints) Act(ctx context.Context, actor Actor, id int64, req duban.
 			ev.AgencyID = actor.Person.AgencyID
 		}
 		switch req.Action {
+		case duban.ActionReply:
+			if MaySeeReporter(actor) {
+				// The office replies for an agency only by recording a
+				// reply that came on paper: the event names that agency,
+				// so the timeline shows it as such (Event.OnPaper).
+				ev.AgencyID = c.AgencyID
+			}
 		case duban.ActionAssign:
 			a, err := tx.AgencyByCode(ctx, req.Agency)
 			if errors.Is(err, duban.ErrNotFound) {

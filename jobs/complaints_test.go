@@ -308,3 +308,121 @@ func TestComplaint_ContactsAreErasedARetentionAfterClosing(t *testing.T) {
 		t.Errorf("an open complaint's contact was erased")
 	}
 }
+
+func TestComplaint_AReplyOnPaperIsRecordedByTheOfficeAndMarkedSo(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
+		for _, tt := range []struct {
+			name    string
+			by      *duban.Person
+			onPaper bool
+		}{
+			{"the agency replies itself", h.other, false},
+			{"the office records the agency's letter", h.staff, true},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				chat := int64(4242)
+				c := h.complaint(jobs.Intake{ReporterChatID: &chat})
+				c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
+				c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAssign, Agency: "GA", HandlerID: &h.other.ID})
+				c = h.act(c, tt.by, duban.ActionRequest{Action: duban.ActionReply, Text: "已退还罚款"})
+				if c.Status != duban.ComplaintReplied {
+					t.Fatalf("status %s, want replied", c.Status)
+				}
+				events, err := h.store.Events(h.ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				reply := events[len(events)-1]
+				if reply.Action != duban.ActionReply || reply.Text != "已退还罚款" || reply.Actor != (jobs.Actor{Person: tt.by}).String() {
+					t.Fatalf("last event %+v, want the reply by %s", reply, tt.by.Name)
+				}
+				if reply.OnPaper() != tt.onPaper {
+					t.Errorf("on paper = %v, want %v", reply.OnPaper(), tt.onPaper)
+				}
+				if tt.onPaper && (reply.AgencyID == nil || *reply.AgencyID != h.agency.ID) {
+					t.Errorf("a reply on paper names agency %v, want GA's %d", reply.AgencyID, h.agency.ID)
+				}
+				// Either way it is the agency's answer: public, and the
+				// handler of the agency reads it.
+				if !duban.PublicEvent(reply) || !(duban.Actor{Person: h.other}).SeesEvent(reply) {
+					t.Errorf("the reply is hidden: %+v", reply)
+				}
+			})
+		}
+		// A supervisor records no reply.
+		c := h.complaint(jobs.Intake{})
+		c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
+		c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAssign, Agency: "GA"})
+		if _, err := h.cs.Act(h.ctx, jobs.Actor{Person: h.sup}, c.ID, duban.ActionRequest{Action: duban.ActionReply, Text: "x"}); !errors.Is(err, duban.ErrForbidden) {
+			t.Errorf("a supervisor's reply: %v, want forbidden", err)
+		}
+	})
+}
+
+func TestCheckSLA_PrunesOldUpdateIDsKeysAndStatusLookupsKeepsRecentOnes(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
+		now := h.clock.Now().AddDate(0, 0, 10)
+		type row struct {
+			name string
+			age  time.Duration
+			kept bool
+			// put records the row (the clock at its time); still reports
+			// whether it is there after the check.
+			put, still func(t *testing.T, n int) bool
+		}
+		update := func(t *testing.T, n int) bool {
+			fresh, err := h.store.MarkProcessed(h.ctx, "telegram", strconv.Itoa(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return !fresh // recorded before: a re-delivery still changes nothing
+		}
+		key := func(t *testing.T, n int) bool {
+			_, err := h.store.ComplaintByIdempotencyKey(h.ctx, "tg:"+strconv.Itoa(n))
+			if err != nil && !errors.Is(err, duban.ErrNotFound) {
+				t.Fatal(err)
+			}
+			return err == nil
+		}
+		newKey := func(t *testing.T, n int) bool {
+			h.complaint(jobs.Intake{IdempotencyKey: "tg:" + strconv.Itoa(n)})
+			return true
+		}
+		lookups := func(t *testing.T, n int) int {
+			// Counted since long before any row: this call's own and what is left.
+			got, err := h.store.RecordStatusLookup(h.ctx, int64(n), now.AddDate(-1, 0, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		lookup := func(t *testing.T, n int) bool { return lookups(t, n) == 2 }
+		newLookup := func(t *testing.T, n int) bool { lookups(t, n); return true }
+		day := 24 * time.Hour
+		rows := []row{
+			{"an update id 8 days old", 8 * day, false, update, update},
+			{"an update id 6 days old", 6 * day, true, update, update},
+			{"an idempotency key 8 days old", 8 * day, false, newKey, key},
+			{"an idempotency key 6 days old", 6 * day, true, newKey, key},
+			{"a status look-up 25 hours old", 25 * time.Hour, false, newLookup, lookup},
+			{"a status look-up 23 hours old", 23 * time.Hour, true, newLookup, lookup},
+		}
+		for i, r := range rows {
+			h.clock.Set(now.Add(-r.age))
+			r.put(t, i+1)
+		}
+		h.clock.Set(now)
+		if _, err := h.cs.CheckSLA(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			t.Run(r.name, func(t *testing.T) {
+				if got := r.still(t, i+1); got != r.kept {
+					t.Errorf("kept = %v, want %v", got, r.kept)
+				}
+			})
+		}
+	})
+}

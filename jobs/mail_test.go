@@ -363,3 +363,76 @@ func TestCalendars_WhoMayMint(t *testing.T) {
 		}
 	})
 }
+
+// TestOutbox_AnEscalationReachesASupervisorWithOnlyEmail: a supervisor
+// whose only channel is e-mail gets both escalations — a head who has not
+// answered a hearing, a complaint past its time limit — as mail, and the
+// delivery log shows each sent by e-mail.
+func TestOutbox_AnEscalationReachesASupervisorWithOnlyEmail(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// escalate brings about an escalation and returns what it is
+		// about, as the mail's text names it.
+		escalate func(h *harness) string
+	}{
+		{"a head who has not answered", func(h *harness) string {
+			hr := h.register("(2026)沪0101行初95号", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+			h.clock.Set(time.Date(2026, 12, 3, 9, 30, 0, 0, sh))
+			h.fire()
+			return hr.CaseNumber
+		}},
+		{"a complaint past its time limit", func(h *harness) string {
+			c := h.complaint(jobs.Intake{})
+			c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
+			c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAssign, Agency: "GA", WorkingDays: 1})
+			h.clock.Set(c.DueAt.Add(10 * time.Hour)) // the next working morning
+			if st, err := h.cs.CheckSLA(h.ctx); err != nil || st.Escalated != 1 {
+				h.t.Fatalf("SLA check %+v %v, want one escalation", st, err)
+			}
+			h.drain()
+			return duban.FormatTrackingCode(c.TrackingCode)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			storagetest.EachURL(t, func(t *testing.T, url string) {
+				h := newHarness(t, url)
+				srv := h.withEmail()
+				// Not the console, which reaches everyone: e-mail is the
+				// supervisor's only channel.
+				delete(h.senders, duban.ChannelConsole)
+				h.sup.Email = "zhao@example.gov.cn"
+				if err := h.store.UpdatePerson(h.ctx, h.sup); err != nil {
+					t.Fatal(err)
+				}
+				ref := tt.escalate(h)
+
+				var escalations []smtptest.Mail
+				for _, m := range srv.Messages() {
+					// h.sup reads English.
+					if p := smtptest.Parse(t, m.Data); m.To == h.sup.Email && strings.HasPrefix(p.Subject, "Escalation: ") {
+						escalations = append(escalations, p)
+					}
+				}
+				if len(escalations) != 1 || !strings.Contains(string(escalations[0].Parts["text/plain"]), ref) {
+					t.Errorf("%d escalations mailed to the supervisor, want one naming %s: %+v", len(escalations), ref, escalations)
+				}
+				ds, err := h.store.Deliveries(h.ctx, storage.DeliveryFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var logged []string
+				for _, d := range ds {
+					if d.PersonID == h.sup.ID && d.Kind == duban.MsgEscalation {
+						logged = append(logged, string(d.Channel)+" "+string(d.Status))
+						if d.SentAt == nil {
+							t.Errorf("delivery %d has no sent time", d.ID)
+						}
+					}
+				}
+				if len(logged) != 1 || logged[0] != "email sent" {
+					t.Errorf("the supervisor's escalations in the delivery log: %q, want one sent by e-mail", logged)
+				}
+			})
+		})
+	}
+}

@@ -36,6 +36,9 @@ type complaintPage struct {
 type eventRow struct {
 	E     duban.Event
 	Actor string
+	// PaperFrom is the agency whose reply on paper Actor recorded
+	// (Event.OnPaper), empty otherwise.
+	PaperFrom string
 }
 
 // loadComplaint finds the route's complaint and checks the viewer may
@@ -112,9 +115,18 @@ func (w *Web) complaintPage(r *http.Request, me *viewer) (*complaintPage, error)
 		return nil, err
 	}
 	for _, e := range events {
-		if actor.SeesEvent(e) {
-			p.Events = append(p.Events, eventRow{E: e, Actor: w.actorName(r, &names, e.Actor)})
+		if !actor.SeesEvent(e) {
+			continue
 		}
+		row := eventRow{E: e, Actor: w.actorName(r, &names, e.Actor)}
+		if e.OnPaper() {
+			a, err := w.Store.AgencyByID(ctx, *e.AgencyID)
+			if err != nil {
+				return nil, err
+			}
+			row.PaperFrom = a.Name
+		}
+		p.Events = append(p.Events, row)
 	}
 	for _, a := range duban.AllowedActions(c.Status) {
 		if actor.May(duban.ComplaintDo(duban.Action(a)), subj) {

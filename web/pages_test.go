@@ -244,3 +244,77 @@ func TestHearings_TheHeadAnswersForTheirAgencyTheOfficeRecordsByPhone(t *testing
 	staff.get(loc).want(t, http.StatusOK, "李副局长", "参加市政府常务会议", "已确认出庭")
 	e.browser().signIn("sup").post(loc, loc+"/answer", url.Values{"ha": {fmt.Sprint(sj.ID)}, "answer": {"confirmed"}}).want(t, http.StatusForbidden)
 }
+
+func TestComplaint_TheTimelineShowsAReplyOnPaperAsRecordedByTheOffice(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		for _, tt := range []struct {
+			name    string
+			by      string
+			shows   []string
+			notShow []string
+		}{
+			{"the agency replies itself", "handler",
+				[]string{"<strong>答复</strong> · 钱办理", "已退还"}, []string{"书面答复", "代为录入"}},
+			{"the office records the agency's letter", "staff",
+				[]string{"<strong>市公安局书面答复（纸质来函）</strong> · 法制办小刘代为录入", "已退还"}, []string{"<strong>答复</strong>"}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				c := e.assigned("乱收费", 5)
+				from, act := path("/complaints/%d", c.ID), path("/complaints/%d/actions", c.ID)
+				e.browser().signIn(tt.by).post(from, act, url.Values{"action": {"reply"}, "text": {"已退还"}}).want(t, http.StatusSeeOther)
+				// The office and the agency read it the same way.
+				for _, reader := range []string{"sup", "handler"} {
+					p := e.browser().signIn(reader).get(from).want(t, http.StatusOK, tt.shows...)
+					for _, s := range tt.notShow {
+						if strings.Contains(p.body, s) {
+							t.Errorf("%s's timeline shows %q", reader, s)
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestQueue_ReportedAgencyFiltersByWhatTheReporterNamed(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	sys := jobs.Actor{Name: "test"}
+	named := func(description, agency string) *duban.Complaint {
+		c, _, err := e.app.Complaints.Create(e.ctx, sys, jobs.Intake{Source: duban.SourceHotlineCall,
+			Category: string(duban.CategoryIllegalFine), Description: description, Agency: agency, ReporterName: "王先生", ReporterPhone: "13800001111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	namedGA := named("报称公安局", "GA")
+	namedSJ := named("报称市场监管局，交办公安局", "SJ")
+	for _, req := range []duban.ActionRequest{{Action: duban.ActionAccept}, {Action: duban.ActionAssign, Agency: "GA", WorkingDays: 5}} {
+		if _, err := e.app.Complaints.Act(e.ctx, sys, namedSJ.ID, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.complaint("未说明单位")
+	for _, tt := range []struct {
+		login, query string
+		want         []int64
+	}{
+		{"sup", "reported_agency=GA", []int64{namedGA.ID}},
+		{"sup", "reported_agency=SJ", []int64{namedSJ.ID}},
+		{"sup", "reported_agency=SJ&agency=GA", []int64{namedSJ.ID}},
+		// The name is a claim: GA's handler reads only what GA was given.
+		{"handler", "reported_agency=GA", nil},
+		{"handler", "reported_agency=SJ", []int64{namedSJ.ID}},
+	} {
+		var ws []string
+		for _, id := range tt.want {
+			ws = append(ws, fmt.Sprint(id))
+		}
+		p := e.browser().signIn(tt.login).get("/complaints?"+tt.query).want(t, http.StatusOK)
+		if got := rows(p); strings.Join(got, ",") != strings.Join(ws, ",") {
+			t.Errorf("%s, %s: %v, want %v", tt.login, tt.query, got, ws)
+		}
+	}
+	e.browser().signIn("sup").get("/complaints?reported_agency=NOPE").want(t, http.StatusUnprocessableEntity)
+}

@@ -174,8 +174,13 @@ func (s *App) showCommand(ctx context.Context, p *duban.Person, args []string) *
 	lines = append(lines, s.t.T(locale, "slack.c.timeline", nil))
 	names := map[string]string{}
 	for _, e := range events {
+		action := "slack.c.action." + string(e.Action)
+		if e.OnPaper() {
+			// The agency's letter, typed in by the office member named.
+			action = "slack.c.action.reply_paper"
+		}
 		lines = append(lines, s.t.T(locale, "slack.c.show_event", map[string]any{"At": e.At.In(s.loc).Format("2006-01-02 15:04"),
-			"Action": s.t.T(locale, "slack.c.action."+string(e.Action), nil), "Actor": s.actorName(ctx, names, e.Actor, office), "Text": e.Text}))
+			"Action": s.t.T(locale, action, nil), "Actor": s.actorName(ctx, names, e.Actor, office), "Text": e.Text}))
 	}
 	return &ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: duban.Truncate(escape(strings.Join(lines, "\n")), slackMaxText)}
 }

@@ -195,3 +195,29 @@ func TestSlackSocketMode_RoutesTheComplaintQueueLikeHTTP(t *testing.T) {
 		t.Errorf("status %s after accept over Socket Mode", st)
 	}
 }
+
+func TestSlackShow_AReplyOnPaperNamesWhoRecordedIt(t *testing.T) {
+	e := newSlackQueue(t)
+	for _, tt := range []struct {
+		name  string
+		by    *duban.Person
+		want  string
+		never string
+	}{
+		{"the agency replies itself", e.Other, "答复（路人）已退还", "书面答复"},
+		{"the office records the agency's letter", e.Staff, "书面答复（纸质来函），录入人（小刘）已退还", "答复（小刘）"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := e.complaint(t, accept, assign)
+			if _, err := e.Complaints.Act(e.Ctx, jobs.Actor{Person: tt.by}, c.ID, duban.ActionRequest{Action: duban.ActionReply, Text: "已退还"}); err != nil {
+				t.Fatal(err)
+			}
+			for _, user := range []string{slSup, slOther} {
+				got := e.command(t, user, "show "+c.TrackingCode)
+				if !strings.Contains(got, tt.want) || strings.Contains(got, tt.never) {
+					t.Errorf("%s reads %s, want %q and never %q", user, got, tt.want, tt.never)
+				}
+			}
+		})
+	}
+}
