@@ -29,6 +29,7 @@ type deployment struct {
 	replicas []*replica
 	api      *client
 	webhook  *webhookPoster
+	env      map[string]string // every replica's settings but its address
 }
 
 type deployOpts struct {
@@ -36,6 +37,9 @@ type deployOpts struct {
 	replicas int
 	webhook  bool              // Telegram in webhook mode (else polling)
 	env      map[string]string // on top of the defaults
+	// db, when set, is a database made and filled beforehand (the memory
+	// mode's seed), used instead of a fresh one.
+	db string
 }
 
 // deploy starts a scenario's duban on a fresh database and an empty Redis,
@@ -44,9 +48,12 @@ func (h *harness) deploy(ctx context.Context, o deployOpts) (*deployment, error)
 	if err := h.redis.Flush(ctx); err != nil {
 		return nil, err
 	}
-	db, err := h.pg.CreateDB(ctx, o.name)
-	if err != nil {
-		return nil, err
+	db := o.db
+	if db == "" {
+		var err error
+		if db, err = h.pg.CreateDB(ctx, o.name); err != nil {
+			return nil, err
+		}
 	}
 	d := &deployment{h: h, name: o.name, db: db, tg: tgfake.Start(), sl: slackfake.Start(), webhook: newWebhookPoster(webhookSecret)}
 	d.tg.EnforceLimits()
@@ -81,19 +88,13 @@ func (h *harness) deploy(ctx context.Context, o deployOpts) (*deployment, error)
 	for k, v := range o.env {
 		env[k] = v
 	}
+	d.env = env
 	for i := range max(o.replicas, 1) {
-		port, err := freePort()
+		r, err := d.replica(fmt.Sprintf("%s-replica%d", o.name, i+1), nil)
 		if err != nil {
 			d.close()
 			return nil, err
 		}
-		e := environ()
-		for k, v := range env {
-			e = append(e, k+"="+v)
-		}
-		e = append(e, fmt.Sprintf("DUBAN_HTTP_ADDR=127.0.0.1:%d", port))
-		r := &replica{name: fmt.Sprintf("%s-replica%d", o.name, i+1), bin: h.bin, env: e, addr: fmt.Sprintf("127.0.0.1:%d", port),
-			logf: filepath.Join(h.tmp, fmt.Sprintf("%s-replica%d.log", o.name, i+1))}
 		d.replicas = append(d.replicas, r)
 		if err := r.Start(ctx); err != nil {
 			d.close()
@@ -102,6 +103,27 @@ func (h *harness) deploy(ctx context.Context, o deployOpts) (*deployment, error)
 	}
 	d.api = newClient(d.replicas[0].URL(), h.token)
 	return d, nil
+}
+
+// replica makes (without starting it) a replica of the deployment named
+// name, on a free port, with extra settings on top of the deployment's.
+func (d *deployment) replica(name string, extra map[string]string) (*replica, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	e := environ()
+	for k, v := range d.env {
+		if _, over := extra[k]; !over {
+			e = append(e, k+"="+v)
+		}
+	}
+	for k, v := range extra {
+		e = append(e, k+"="+v)
+	}
+	e = append(e, fmt.Sprintf("DUBAN_HTTP_ADDR=127.0.0.1:%d", port))
+	return &replica{name: name, bin: d.h.bin, env: e, addr: fmt.Sprintf("127.0.0.1:%d", port),
+		logf: filepath.Join(d.h.tmp, name+".log")}, nil
 }
 
 // environ is the harness's environment without any DUBAN_ setting, so that

@@ -11,6 +11,7 @@
 //	go run ./cmd/dubanload --short          # the CI version, a few minutes
 //	go run ./cmd/dubanload                  # the full scenarios
 //	go run ./cmd/dubanload --only 1,4 --seed 7
+//	go run ./cmd/dubanload --memory         # resident memory of serve at scale
 //
 // It is a command of its own so that the fakes stay out of the production
 // binary.
@@ -93,11 +94,17 @@ var scenarios = []scenario{
 	{6, "replicas on one database and Redis", replicas},
 }
 
+// memoryMode is not a scenario of the fault harness but a measurement,
+// run only by --memory (alone): it seeds a million complaints first.
+var memoryMode = scenario{7, "resident memory of serve at scale", memory}
+
 func run() int {
 	short := flag.Bool("short", false, "the small version of every scenario (CI)")
 	seedFlag := flag.Uint64("seed", 0, "seed of every random choice; 0 picks one (printed)")
 	only := flag.String("only", "", "comma-separated scenario numbers to run (default all)")
 	keep := flag.Bool("keep", false, "keep the temporary directory (logs of every process)")
+	mem := flag.Bool("memory", false, "instead of the scenarios, measure the resident memory of serve on 1,000,000 complaints "+
+		"and 100,000 pending reminders (with --short: a tenth of each)")
 	flag.Parse()
 
 	seed := *seedFlag
@@ -133,8 +140,12 @@ func run() int {
 	}
 
 	var results []*result
-	for _, sc := range scenarios {
-		if len(chosen) > 0 && !chosen[sc.n] {
+	list := scenarios
+	if *mem {
+		list = []scenario{memoryMode}
+	}
+	for _, sc := range list {
+		if !*mem && len(chosen) > 0 && !chosen[sc.n] {
 			continue
 		}
 		r := &result{Name: fmt.Sprintf("%d. %s", sc.n, sc.name)}

@@ -404,6 +404,16 @@ func (r *replica) Running() bool {
 	}
 }
 
+// Pid is the process id of the replica, 0 when it is not running.
+func (r *replica) Pid() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil || r.cmd.Process == nil {
+		return 0
+	}
+	return r.cmd.Process.Pid
+}
+
 // LogContains counts the lines of the replica's log holding s.
 func (r *replica) LogContains(s string) int {
 	f, err := os.Open(r.logf)
