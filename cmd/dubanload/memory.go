@@ -74,7 +74,10 @@ func memory(ctx context.Context, h *harness, r *result) error {
 	defer d.close()
 	first := d.replicas[0]
 	took := time.Since(start)
-	st, _ := procStatus(first.Pid())
+	st, err := procStatus(first.Pid())
+	if err != nil {
+		return fmt.Errorf("read the memory of %s: %w", first.name, err)
+	}
 	r.info("first start on the seed (rollups rebuilt, all pending reminders enqueued): ready in %s, peak RSS %s; %s",
 		took.Round(100*time.Millisecond), mb(st.HWM), lastLine(first.logf, "start-up reconcile"))
 	first.Stop()
@@ -110,6 +113,8 @@ func memory(ctx context.Context, h *harness, r *result) error {
 	steady := s.steady(start.Add(ready), window/3)
 	r.info("resident memory: peak (VmHWM) %s, steady %s (median of the last %s), at ready %s; every 10 s: %s",
 		mb(st.HWM), mb(steady), (window / 3).Round(time.Second), mb(s.at(start.Add(ready))), s.trace(10*time.Second))
+	r.info("resident at the end: %s, of which anonymous (heap, stacks, the runtime's) %s, of files (the binary's pages) %s",
+		mb(st.RSS), mb(st.Anon), mb(st.File))
 	r.info("Go heap (/metrics): in use %s at most, %s at the end; allocated %s at the end; obtained from the OS %s",
 		mb(u.heapInuseMax), mb(u.heapInuse), mb(u.heapAlloc), mb(u.sys))
 	r.check(float64(st.HWM) < memoryTarget, "peak resident memory %s, over the target of %s", mb(st.HWM), mb(memoryTarget))
@@ -129,9 +134,19 @@ func (h *harness) migrate(ctx context.Context, db string) error {
 
 // memStatus is a process's memory as /proc/<pid>/status tells it, in
 // bytes: resident now (VmRSS) and at the most (VmHWM, the kernel's high
-// water mark, which a sample every second cannot miss).
+// water mark, which a sample every second cannot miss); and what is
+// resident now, anonymous (heap, stacks) or of files (the binary's pages).
 type memStatus struct {
-	RSS, HWM int64
+	RSS, HWM   int64
+	Anon, File int64
+}
+
+// statusFields are the lines of /proc/<pid>/status memStatus reads.
+var statusFields = map[string]func(*memStatus) *int64{
+	"VmRSS":   func(m *memStatus) *int64 { return &m.RSS },
+	"VmHWM":   func(m *memStatus) *int64 { return &m.HWM },
+	"RssAnon": func(m *memStatus) *int64 { return &m.Anon },
+	"RssFile": func(m *memStatus) *int64 { return &m.File },
 }
 
 func procStatus(pid int) (memStatus, error) {
@@ -147,18 +162,15 @@ func procStatus(pid int) (memStatus, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
+		field := statusFields[k]
+		if !ok || field == nil {
 			continue
 		}
 		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		if err != nil {
 			return st, fmt.Errorf("/proc/%d/status: %s: %w", pid, k, err)
 		}
-		if k == "VmRSS" {
-			st.RSS = n * 1024
-		} else {
-			st.HWM = n * 1024
-		}
+		*field(&st) = n * 1024
 	}
 	return st, sc.Err()
 }
