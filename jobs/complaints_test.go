@@ -426,3 +426,40 @@ func TestCheckSLA_PrunesOldUpdateIDsKeysAndStatusLookupsKeepsRecentOnes(t *testi
 		}
 	})
 }
+
+// TestCheckSLA_ReachesAnOverdueComplaintBehindAThousandNewerOnes: the SLA
+// check reads assigned complaints by time limit, a page at a time, so an
+// overdue complaint is escalated however many newer ones are assigned
+// (reading the newest thousand missed it).
+func TestCheckSLA_ReachesAnOverdueComplaintBehindAThousandNewerOnes(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	h.clock.Set(time.Date(2026, 11, 2, 10, 0, 0, 0, sh)) // a Monday
+	assign := func() *duban.Complaint {
+		c := h.complaint(jobs.Intake{Source: duban.SourceHotlineCall, ReporterPhone: "13800000000"})
+		c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
+		return h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAssign, Agency: "GA", HandlerID: &h.other.ID})
+	}
+	overdue := assign() // due in 5 working days
+	h.clock.Set(time.Date(2026, 11, 20, 10, 0, 0, 0, sh))
+	later := assign() // assigned later: due weeks after the check
+	// 1,100 more like it, all newer than the overdue one.
+	if _, err := h.store.DB().Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100)
+		INSERT INTO complaints (tracking_code, status, source, category, agency_id, handler_id, description, assigned_at, due_at, created_at, updated_at)
+		SELECT 'LOAD' || n.i, c.status, c.source, c.category, c.agency_id, c.handler_id, c.description, c.assigned_at, c.due_at, c.created_at, c.updated_at
+		FROM complaints c, n WHERE c.id = ?`, later.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(time.Date(2026, 11, 23, 10, 0, 0, 0, sh)) // the Monday after: only the first is overdue
+	got, err := h.cs.CheckSLA(h.ctx)
+	if err != nil || got.Escalated != 1 || got.Urged != 0 {
+		t.Fatalf("CheckSLA = %+v, %v; want the one overdue complaint escalated, nothing urged", got, err)
+	}
+	evs, _ := h.store.Events(h.ctx, overdue.ID)
+	escalated := false
+	for _, e := range evs {
+		escalated = escalated || e.Action == duban.ActionEscalate
+	}
+	if !escalated {
+		t.Errorf("the overdue complaint's timeline has no escalation: %+v", evs)
+	}
+}

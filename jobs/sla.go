@@ -39,34 +39,52 @@ func (cs *Complaints) CheckSLA(ctx context.Context) (SLAStats, error) {
 		return st, nil
 	}
 	day := now.In(cs.Loc).Format("2006-01-02")
-	assigned, err := cs.store.Complaints(ctx, storage.ComplaintFilter{Status: duban.ComplaintAssigned, Limit: 1000})
-	if err != nil {
-		return st, err
-	}
-	for i := range assigned {
-		c := &assigned[i]
-		if c.DueAt == nil {
-			continue
+	// Assigned complaints by time limit, the nearest (overdue) first, a
+	// page at a time until the limits lie past the urge window: however
+	// many are assigned, none that is due or overdue is left out (the
+	// newest thousand, as this once read, could miss every overdue one).
+	f := storage.ComplaintFilter{Status: duban.ComplaintAssigned, Order: storage.ByTimeLimit, Limit: slaPage}
+	for {
+		assigned, next, err := cs.store.ComplaintsPage(ctx, f)
+		if err != nil {
+			return st, err
 		}
-		switch {
-		case now.After(*c.DueAt):
-			ok, err := cs.systemStep(ctx, c, "escalate", day, duban.ActionEscalate)
-			if err != nil {
-				return st, err
+		past := false
+		for i := range assigned {
+			c := &assigned[i]
+			if c.DueAt == nil {
+				past = true // those without a limit come last
+				break
 			}
-			if ok {
-				st.Escalated++
+			switch {
+			case now.After(*c.DueAt):
+				ok, err := cs.systemStep(ctx, c, "escalate", day, duban.ActionEscalate)
+				if err != nil {
+					return st, err
+				}
+				if ok {
+					st.Escalated++
+				}
+			case cs.Calendar.WorkingDaysBetween(now, *c.DueAt) <= 1:
+				// Once per time limit: an extension makes a new limit.
+				ok, err := cs.systemStep(ctx, c, "urge", c.DueAt.In(cs.Loc).Format("2006-01-02"), duban.ActionUrge)
+				if err != nil {
+					return st, err
+				}
+				if ok {
+					st.Urged++
+				}
+			default:
+				past = true // the rest are due later still
 			}
-		case cs.Calendar.WorkingDaysBetween(now, *c.DueAt) <= 1:
-			// Once per time limit: an extension makes a new limit.
-			ok, err := cs.systemStep(ctx, c, "urge", c.DueAt.In(cs.Loc).Format("2006-01-02"), duban.ActionUrge)
-			if err != nil {
-				return st, err
-			}
-			if ok {
-				st.Urged++
+			if past {
+				break
 			}
 		}
+		if past || next == "" {
+			break
+		}
+		f.After = next
 	}
 	closed, err := cs.store.Complaints(ctx, storage.ComplaintFilter{Status: duban.ComplaintClosed, Limit: 1000})
 	if err != nil {
@@ -187,3 +205,6 @@ func (cs *Complaints) handleSLACheck(housekeeping []Housekeeping) asynq.HandlerF
 		return nil
 	}
 }
+
+// slaPage is how many assigned complaints the SLA check reads at a time.
+const slaPage = 500
