@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -71,6 +72,50 @@ func (o *Outbox) EnqueueReplies(ctx context.Context, ds ...*duban.Delivery) {
 		o.log.Warn("enqueue reply; reconcile will retry", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
 	}
 }
+
+// SendReplies sends the planned replies to one update at once, in the
+// caller and in order, once their rows are committed: the road of every
+// delivery (claimed, within the provider's limit, recorded) without a
+// worker's hand-off, so that a reporter's answer leaves as soon as the
+// update is kept. What cannot go now — a 429, a 5xx, a dropped
+// connection — is handed with the replies after it to one task on the
+// conversation queue, after the provider's retry_after or the first
+// backoff; those already sent are skipped there. Nothing is lost to a
+// crash meanwhile: the rows stay queued, and reconcile re-enqueues them.
+//
+// The provider call outlives the caller's context (a webhook's request
+// whose client went away), within replyWithin, so that a reply is not cut
+// between its claim and its record.
+func (o *Outbox) SendReplies(ctx context.Context, ds ...*duban.Delivery) {
+	var ids []int64
+	for _, d := range ds {
+		if d != nil && d.Status == duban.DeliveryQueued {
+			ids = append(ids, d.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyWithin)
+	defer cancel()
+	err := o.deliverAll(ctx, ids)
+	if err == nil {
+		return
+	}
+	level := slog.LevelInfo
+	if _, ok := notifier.RetryAfter(err); ok {
+		level = slog.LevelDebug // a rate limit's wait: the ordinary course of a burst
+	}
+	o.log.Log(ctx, level, "reply not sent at once; handed to its task", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
+	t := NewReplySendTask(duban.Delivery{ID: ids[0]}, ids[1:]...)
+	if err := o.queue.enqueue(ctx, t, asynq.ProcessIn(RetryDelay(0, err, t))); err != nil {
+		o.log.Warn("enqueue reply; reconcile will retry", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
+	}
+}
+
+// replyWithin bounds the replies SendReplies makes in its caller, as a
+// reply task's timeout bounds a worker's.
+const replyWithin = time.Minute
 
 // deliverAll sends the deliveries ids in order, stopping at the first
 // error: a retry starts again from the first, and those sent are skipped.

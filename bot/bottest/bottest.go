@@ -62,6 +62,9 @@ type Env struct {
 	Hearings   *jobs.Hearings
 	Complaints *jobs.Complaints // built as app/app.go builds it
 	Outbox     *jobs.Outbox
+	// Tasks looks at the queue the use cases enqueue to (no worker runs
+	// them in a bot test).
+	Tasks *asynq.Inspector
 	// Senders are the outbox's channels: the console for what is planned
 	// for people; a test adds the platform it talks to, for the bot's
 	// replies, which the outbox sends at once (OutboxConfig.Immediate).
@@ -76,8 +79,21 @@ type Env struct {
 	HA        int64 // the hearing's one agency
 }
 
-// New is the Env of one test.
+// New is the Env of one test; the bots' replies are sent at once
+// (OutboxConfig.Immediate).
 func New(t *testing.T) *Env {
+	t.Helper()
+	return build(t, true)
+}
+
+// NewQueued is New with the outbox as serve builds it: replies are handed
+// to tasks (which no worker runs) unless the bot sends them itself.
+func NewQueued(t *testing.T) *Env {
+	t.Helper()
+	return build(t, false)
+}
+
+func build(t *testing.T, immediate bool) *Env {
 	t.Helper()
 	e := &Env{T: t, Ctx: context.Background(), URL: storagetest.SQLiteURL(t)}
 	e.Clock = duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, Shanghai))
@@ -87,11 +103,12 @@ func New(t *testing.T) *Env {
 	client, insp := asynq.NewClient(opt), asynq.NewInspector(opt)
 	t.Cleanup(func() { client.Close(); insp.Close() })
 	queue := jobs.NewQueue(client, insp, e.Clock)
+	e.Tasks = insp
 	discard := slog.New(slog.DiscardHandler)
 	metrics := jobs.NewMetrics(nil)
 	e.Senders = notifier.Senders{duban.ChannelConsole: notifier.NewConsole(io.Discard)}
 	outbox := jobs.NewOutbox(e.Store, queue, e.Senders, jobs.OutboxConfig{Order: []duban.Channel{duban.ChannelConsole},
-		Clock: e.Clock, Log: discard, Metrics: metrics, Immediate: true})
+		Clock: e.Clock, Log: discard, Metrics: metrics, Immediate: immediate})
 	e.Outbox = outbox
 	policy := duban.Policy{Offsets: []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
 		EscalateBefore: 24 * time.Hour, OutcomeAfter: 4 * time.Hour}

@@ -69,7 +69,7 @@ func (t *Bot) DropIdleReports(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		t.dispatch(ctx, planned, nil)
+		t.hearings.Outbox.EnqueueReplies(ctx, planned...)
 	}
 	if len(keys) > 0 {
 		t.log.Info("telegram: idle report drafts checked", slog.Int("drafts", len(keys)))

@@ -106,19 +106,28 @@ func New(d Deps) *Bot {
 }
 
 // replies are the Bot API calls answering one update. Messages and edits
-// are planned as deliveries in the update's transaction and sent by the
-// workers through the provider's limit (jobs.Outbox.PlanReply); only the
-// answers to button presses (answerCallbackQuery), which Telegram wants
-// within seconds, are made directly after the commit.
+// are planned as deliveries in the update's transaction
+// (jobs.Outbox.PlanReply) and sent through the provider's limit, by the
+// webhook's request or the workers; only the answers to button presses
+// (answerCallbackQuery), which Telegram wants within seconds, are made
+// directly after the commit.
 type replies []tgbotapi.Chattable
 
 // HandleUpdate handles one update in one transaction with its update_id, so
 // that a re-delivered update changes nothing and gets no second reply. The
 // replies are planned in the same transaction and handed to the workers
-// after the commit. An error means the update was not committed and should
+// after the commit (the webhook sends them itself: WebhookHandler). An error means the update was not committed and should
 // be delivered again (the database is unreachable); it never carries the
 // bot token.
 func (t *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) error {
+	return t.handle(ctx, u, t.hearings.Outbox.EnqueueReplies)
+}
+
+// handle is HandleUpdate with the planned replies handed to then once
+// committed: to the workers when polling, whose loop must not wait for the
+// sends, or sent at once in a webhook's request (Telegram posts updates
+// over several connections at a time; see WebhookHandler).
+func (t *Bot) handle(ctx context.Context, u tgbotapi.Update, then func(context.Context, ...*duban.Delivery)) error {
 	id := strconv.Itoa(u.UpdateID)
 	var out replies
 	var planned []*duban.Delivery
@@ -138,7 +147,8 @@ func (t *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) error {
 	if !fresh {
 		return nil // an earlier delivery of the update answered it
 	}
-	t.dispatch(ctx, planned, direct)
+	t.send(direct)
+	then(ctx, planned...)
 	return nil
 }
 
@@ -181,13 +191,6 @@ func (t *Bot) plan(ctx context.Context, tx *storage.Store, key string, out repli
 		planned = append(planned, d)
 	}
 	return planned, direct, nil
-}
-
-// dispatch answers the button presses directly, then hands the planned
-// replies to the workers.
-func (t *Bot) dispatch(ctx context.Context, planned []*duban.Delivery, direct replies) {
-	t.send(direct)
-	t.hearings.Outbox.EnqueueReplies(ctx, planned...)
 }
 
 // send makes the direct calls; a failure is logged, since the update is

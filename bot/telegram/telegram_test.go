@@ -39,7 +39,13 @@ type tgEnv struct {
 
 func newTelegram(t *testing.T) *tgEnv {
 	t.Helper()
-	e := &tgEnv{Env: bottest.New(t), fake: tgfake.New(t), logs: &bottest.SyncBuffer{}}
+	return newTelegramOn(t, bottest.New(t))
+}
+
+// newTelegramOn is newTelegram on env.
+func newTelegramOn(t *testing.T, env *bottest.Env) *tgEnv {
+	t.Helper()
+	e := &tgEnv{Env: env, fake: tgfake.New(t), logs: &bottest.SyncBuffer{}}
 	api, err := tgbotapi.NewBotAPIWithAPIEndpoint(token, e.fake.Endpoint())
 	if err != nil {
 		t.Fatalf("bot api: %v", err)

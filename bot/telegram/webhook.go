@@ -22,7 +22,10 @@ const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
 // WebhookHandler receives updates Telegram posts. A post without the secret
 // is refused (401) before anything is read; an update is answered 200 only
 // after it is committed, and 500 when it could not be, so that Telegram
-// delivers it again. An empty secret refuses every post.
+// delivers it again. The update's replies are sent before the answer
+// (jobs.Outbox.SendReplies): Telegram posts over several connections at a
+// time, so the wait holds one connection, not the bot. An empty secret
+// refuses every post.
 func (t *Bot) WebhookHandler(secret string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get(secretHeader)
@@ -39,7 +42,7 @@ func (t *Bot) WebhookHandler(secret string) http.Handler {
 			http.Error(w, "body is not a Telegram update", http.StatusBadRequest)
 			return
 		}
-		if err := t.HandleUpdate(r.Context(), u); err != nil {
+		if err := t.handle(r.Context(), u, t.hearings.Outbox.SendReplies); err != nil {
 			t.log.Error("telegram: webhook update not handled", slog.Int("update_id", u.UpdateID), slog.Any("error", err))
 			if storage.Unreachable(err) {
 				// Nothing of the update was kept: Telegram posts it again.
