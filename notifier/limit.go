@@ -51,6 +51,10 @@ const (
 	// its chat in its worker; a longer wait is handed back to the queue.
 	chatYieldAfter = 250 * time.Millisecond
 
+	// lateGuard is kept between a late message's arrival and that of the
+	// thirtieth after it (see lateAllowance).
+	lateGuard = 10 * time.Millisecond
+
 	// limiterIdle is how long a key of a KeyedLimiter goes unused before
 	// it is forgotten.
 	limiterIdle = time.Minute
@@ -184,6 +188,7 @@ type telegramLimiter struct {
 	chats  *KeyedLimiter
 	groups *KeyedLimiter
 	edits  *KeyedLimiter // no limit per chat: global slots only (perChat)
+	moved  time.Duration // how far leftLate has moved the slots, in all
 }
 
 // newTelegramLimiter returns the limiter; globalPerSecond <= 0 lifts the
@@ -209,6 +214,7 @@ type slot struct {
 	keyed  *KeyedLimiter
 	global *rate.Reservation
 	chat   *rate.Reservation
+	moved  time.Duration // the limiter's moved when s was handed out
 }
 
 // reserve holds the earliest slot for a message to chatID and returns it
@@ -240,7 +246,48 @@ func (l *telegramLimiter) reserveFor(chatID int64, edit bool) (s slot, wait time
 		return slot{}, ready.Sub(now), false
 	}
 	c := keyed.ReserveAt(key, at)
-	return slot{at: at, key: key, keyed: keyed, global: g, chat: c}, at.Sub(now), true
+	return slot{at: at, key: key, keyed: keyed, global: g, chat: c, moved: l.moved}, at.Sub(now), true
+}
+
+// lateAllowance is how late a message may leave its slot before the
+// slots after it must move. Telegram counts 30 messages in any second; at
+// one message every interval, a slot's thirtieth successor comes
+// 30·interval after it, 34 ms more than a second at 29/s. Messages that
+// leave later than that margin (their sender stalled on a busy CPU, and
+// all that fell due meanwhile leave together) land in the same second as
+// their thirtieth successors, on time, and those are refused 429. The
+// slots not yet handed out therefore move back by what the lateness
+// exceeds the margin less lateGuard (leftLate): the stall's end becomes
+// the mark the next thirty are counted from.
+func lateAllowance(interval time.Duration) time.Duration {
+	return max(telegramGlobalLimit*interval-time.Second-lateGuard, 0)
+}
+
+// pushFor is by how much the slots after a message that left late by late
+// move back (see lateAllowance), given that they moved by moved since its
+// slot was handed out (the same stall's earlier messages); 0 for none.
+func pushFor(late, moved, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0 // no overall limit (benchmarks)
+	}
+	return max(late-moved-lateAllowance(interval), 0)
+}
+
+// leftLate moves the slots not yet handed out back, by whole intervals,
+// after the message of s left at leftAt (see lateAllowance).
+func (l *telegramLimiter) leftLate(s slot, leftAt time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.global.Limit() == rate.Inf || l.global.Limit() <= 0 {
+		return
+	}
+	interval := time.Duration(float64(time.Second) / float64(l.global.Limit()))
+	push := pushFor(leftAt.Sub(s.at), l.moved-s.moved, interval)
+	now := l.now()
+	for ; push > 0; push -= interval {
+		l.global.ReserveN(now, 1) // a slot nobody uses
+		l.moved += interval
+	}
 }
 
 // cancel gives s back, for a message that will not be sent.
@@ -314,6 +361,7 @@ func (l *telegramLimiter) wait(ctx context.Context, chatID int64, gate bulkGate,
 			l.cancel(s)
 			return err
 		}
+		l.leftLate(s, l.now())
 		return nil
 	}
 }

@@ -325,3 +325,103 @@ func TestTelegramWait_YieldingSendToABusyChatIsToldWhenToComeBack(t *testing.T) 
 		})
 	}
 }
+
+// crowdedSecond is the first arrival that found 30 others in the second
+// before it, as Telegram counts them (tgfake refuses it 429); -1 for none.
+func crowdedSecond(arrivals []time.Time) int {
+	for i := telegramGlobalLimit; i < len(arrivals); i++ {
+		if arrivals[i].Sub(arrivals[i-telegramGlobalLimit]) < time.Second {
+			return i
+		}
+	}
+	return -1
+}
+
+// stalledBurst sends n messages to distinct chats through l as a burst's
+// senders would, bulkAhead+1 slots handed out ahead of the one leaving,
+// the sender stalled from stallFrom for stall: every message whose slot
+// falls in the stall leaves at its end, the rest on their slots. With
+// report it tells l when each left (as wait does). It returns the slots
+// and when each message left, in order of leaving.
+func stalledBurst(t *testing.T, n int, stallFrom, stall time.Duration, report bool) (slots, left []time.Time) {
+	clock := duban.NewManualClock(t0)
+	l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+	var ahead []slot
+	take := func(chat int64) {
+		for range 100 {
+			s, d, ok := l.reserve(chat)
+			if ok {
+				ahead = append(ahead, s)
+				slots = append(slots, s.at)
+				return
+			}
+			clock.Advance(d)
+		}
+		t.Fatalf("no slot for chat %d", chat)
+	}
+	chat := int64(1)
+	for ; chat <= bulkAhead+1; chat++ {
+		take(chat)
+	}
+	stallStart, stallEnd := t0.Add(stallFrom), t0.Add(stallFrom+stall)
+	for len(ahead) > 0 {
+		s := ahead[0]
+		ahead = ahead[1:]
+		at := s.at
+		if !at.Before(stallStart) && at.Before(stallEnd) {
+			at = stallEnd
+		}
+		if at.After(clock.Now()) {
+			clock.Set(at)
+		}
+		left = append(left, clock.Now())
+		if report {
+			l.leftLate(s, clock.Now())
+		}
+		if chat <= int64(n) {
+			take(chat)
+			chat++
+		}
+	}
+	return slots, left
+}
+
+// TestTelegramLimiter_AStalledSenderMovesTheSlotsAfterIt: a sender that
+// stalls on a busy CPU sends what fell due meanwhile all at once when it
+// wakes; were the slots after it kept, the thirtieth after each would
+// arrive within a second of it and be refused 429. The slots not yet
+// handed out move back by what the stall exceeds the margin — once for
+// the stall, not once for each of its messages — so no second holds 31
+// arrivals, and a stall within the margin costs no slot at all.
+func TestTelegramLimiter_AStalledSenderMovesTheSlotsAfterIt(t *testing.T) {
+	const n = 100
+	tests := []struct {
+		name      string
+		stall     time.Duration
+		wantMoved bool
+	}{
+		{"10 ms: within the margin", 10 * time.Millisecond, false},
+		{"60 ms", 60 * time.Millisecond, true},
+		{"150 ms", 150 * time.Millisecond, true},
+		{"500 ms", 500 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kept, keptLeft := stalledBurst(t, n, 200*time.Millisecond, tt.stall, false)
+			slots, left := stalledBurst(t, n, 200*time.Millisecond, tt.stall, true)
+			if i := crowdedSecond(left); i >= 0 {
+				t.Errorf("message %d left as the 31st within a second: Telegram refuses it", i)
+			}
+			if tt.wantMoved && crowdedSecond(keptLeft) < 0 {
+				t.Errorf("with the slots kept no second is crowded either: the case proves nothing")
+			}
+			moved := slots[n-1].Sub(kept[n-1])
+			if (moved > 0) != tt.wantMoved {
+				t.Errorf("the last slot moved %v, want moved = %v", moved, tt.wantMoved)
+			}
+			if moved > tt.stall {
+				t.Errorf("the last slot moved %v for a stall of %v, want at most the stall", moved, tt.stall)
+			}
+		})
+	}
+}

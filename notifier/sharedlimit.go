@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -109,6 +110,9 @@ type sharedTelegramLimiter struct {
 	group    time.Duration
 	sleepFor func(context.Context, time.Duration) error
 	clock    *redisClock // nil: waits as Redis counts them, from the reading of its answer
+	// moved is how far this replica has moved the overall slots back
+	// after late messages (leftLate).
+	moved atomic.Int64
 }
 
 func newSharedTelegramLimiter(rdb redis.UniversalClient, prefix string, globalPerSecond float64) *sharedTelegramLimiter {
@@ -164,6 +168,7 @@ func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bul
 		if err != nil {
 			return err
 		}
+		movedBefore := time.Duration(l.moved.Load())
 		d, ok, err := l.reserve(ctx, chatID)
 		if err != nil {
 			leave()
@@ -187,9 +192,23 @@ func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bul
 			return err // a slot taken and not used is lost: never early, at worst a little late
 		}
 		if ok {
+			l.leftLate(ctx, time.Since(slot), movedBefore)
 			return nil
 		}
 	}
+}
+
+// leftLate moves the overall slots of every replica back after a message
+// that left its slot late by late, given how far this replica had moved
+// them when the slot was handed out (see lateAllowance). An error is
+// dropped: the message is out, and the move only widens a margin.
+func (l *sharedTelegramLimiter) leftLate(ctx context.Context, late, movedBefore time.Duration) {
+	push := pushFor(late, time.Duration(l.moved.Load())-movedBefore, l.global)
+	if push <= 0 {
+		return
+	}
+	l.moved.Add(int64(push))
+	_ = sharedKeyedScript.Run(ctx, l.rdb, []string{l.prefix + "telegram:global"}, ceilMicros(push), sharedKeyLife.Milliseconds()).Err()
 }
 
 // sharedKeyedLimiter is a KeyedLimiter (burst one) with its state in Redis.

@@ -148,3 +148,52 @@ func TestRedisClock_ALateReadingShortensTheWait(t *testing.T) {
 		t.Fatalf("after the window moved: slot at %s, want %s", got.Sub(t0), want.Sub(t0))
 	}
 }
+
+// TestSharedTelegramLimits_AStallMovesEveryReplicasSlotsOnce: a replica
+// whose message left late beyond the margin moves the overall slots in
+// Redis back for every replica, by what the lateness exceeds it; the
+// stall's later messages, whose slots were handed out before that move,
+// move nothing more; a lateness within the margin moves nothing. (On the
+// in-process Redis with its clock stopped, so the slots are read off the
+// script's arithmetic, to the microsecond it counts in.)
+func TestSharedTelegramLimits_AStallMovesEveryReplicasSlotsOnce(t *testing.T) {
+	m := testenv.MiniRedis(t)
+	m.Mini.SetTime(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	ctx := context.Background()
+	a := newSharedTelegramLimiter(rdb, "test:", telegramGlobalPerSecond)
+	b := newSharedTelegramLimiter(rdb, "test:", telegramGlobalPerSecond)
+	a.clock, b.clock = nil, nil
+	interval := a.global
+	next := func(chat int64) time.Duration {
+		t.Helper()
+		wait, ok, err := b.reserve(ctx, chat)
+		if err != nil || !ok {
+			t.Fatalf("reserve: ok %v err %v", ok, err)
+		}
+		return wait
+	}
+	near := func(got, want time.Duration) bool {
+		return got >= want-2*time.Microsecond && got <= want+2*time.Microsecond
+	}
+	first := next(1)
+	// Within the margin: nothing moves.
+	a.leftLate(ctx, lateAllowance(interval), 0)
+	if got := next(2); !near(got, first+interval) {
+		t.Errorf("after a lateness within the margin the next slot is at %s, want %s", got, first+interval)
+	}
+	// A stall of 100 ms: its first message moves the slots.
+	before := time.Duration(a.moved.Load())
+	a.leftLate(ctx, 100*time.Millisecond, before)
+	push := 100*time.Millisecond - lateAllowance(interval)
+	third := next(3)
+	if want := first + 2*interval + push; !near(third, want) {
+		t.Errorf("after a 100 ms stall the other replica's next slot is at %s, want %s", third, want)
+	}
+	// Its second message, 65 ms late, was handed its slot before the move.
+	a.leftLate(ctx, 65*time.Millisecond, before)
+	if got := next(4); !near(got, third+interval) {
+		t.Errorf("the stall's second message moved the slots again: next at %s, want %s", got, third+interval)
+	}
+}
