@@ -126,7 +126,7 @@ func burst(ctx context.Context, h *harness, r *result) error {
 		return err
 	}
 	defer d.close()
-	heads, err := d.api.makeHeads(ctx, "B", m, 0)
+	heads, err := d.api.makeHeads(ctx, "B", headChats, m, 0)
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,10 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body 
 	return resp.StatusCode, nil
 }
 
+// headChats is the first chat of the heads a scenario makes; the block of
+// a Telegram chat in scenario 5 names head 0's.
+const headChats = 10000
+
 // head is an agency head the harness made: the agency's code and the chat
 // reminders reach them in.
 type head struct {
@@ -74,12 +78,14 @@ type head struct {
 }
 
 // makeHeads creates n agencies, each with a head bound to a Telegram chat
-// (10000+i), speaking English so that the harness can read the messages;
-// slackEvery > 0 gives every slackEvery-th head a Slack id too.
-func (c *client) makeHeads(ctx context.Context, prefix string, n, slackEvery int) ([]head, error) {
+// (chats+i: a chat is bound to one person, so two sets of heads in one
+// deployment take chats of their own), speaking English so that the
+// harness can read the messages; slackEvery > 0 gives every slackEvery-th
+// head a Slack id too.
+func (c *client) makeHeads(ctx context.Context, prefix string, chats int64, n, slackEvery int) ([]head, error) {
 	heads := make([]head, n)
 	err := parallel(ctx, 8, n, func(i int) error {
-		h := head{Agency: fmt.Sprintf("%s%05d", prefix, i), Chat: int64(10000 + i)}
+		h := head{Agency: fmt.Sprintf("%s%05d", prefix, i), Chat: chats + int64(i)}
 		if slackEvery > 0 && i%slackEvery == 0 {
 			h.Slack = fmt.Sprintf("U%s%05d", prefix, i)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,8 +18,8 @@ import (
 // waveRun is the common shape of scenarios 3 to 6: heads, one wave of
 // hearings whose reminders fall due once the notices have left, a fault
 // at a seeded moment, and the tally.
-func waveRun(ctx context.Context, d *deployment, r *result, tag string, n, m, slackEvery int) (*wave, error) {
-	heads, err := d.api.makeHeads(ctx, tag, m, slackEvery)
+func waveRun(ctx context.Context, d *deployment, r *result, tag string, chats int64, n, m, slackEvery int) (*wave, error) {
+	heads, err := d.api.makeHeads(ctx, tag, chats, m, slackEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func redisFaults(ctx context.Context, h *harness, r *result) error {
 		return err
 	}
 	defer d.close()
-	w, err := waveRun(ctx, d, r, "RF", n, m, 0)
+	w, err := waveRun(ctx, d, r, "RF", headChats, n, m, 0)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func redisFaults(ctx context.Context, h *harness, r *result) error {
 		return nil
 	}
 
-	w2, err := waveRun(ctx, d, r, "RS", n, m, 0)
+	w2, err := waveRun(ctx, d, r, "RS", headChats+int64(m), n, m, 0) // after the first wave's heads
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func databaseStop(ctx context.Context, h *harness, r *result) error {
 		return err
 	}
 	defer d.close()
-	w, err := waveRun(ctx, d, r, "DB", n, m, 0)
+	w, err := waveRun(ctx, d, r, "DB", headChats, n, m, 0)
 	if err != nil {
 		return err
 	}
@@ -193,14 +194,14 @@ func providerFaults(ctx context.Context, h *harness, r *result) error {
 	seed := h.rnd.Uint64()
 	d.tg.SetFaults(tgfake.Faults{Seed: seed, ErrorRate: 0.2, SlowRate: 0.1, Slow: 2 * time.Second, DropRate: 0.01})
 	d.sl.SetFaults(slackfake.Faults{Seed: seed + 1, ErrorRate: 0.2, SlowRate: 0.1, Slow: time.Second})
-	d.tg.Block(10000) // head 0, who has Slack too
-	w, err := waveRun(ctx, d, r, "PF", n, m, 5)
+	d.tg.Block(headChats) // head 0, who has Slack too
+	w, err := waveRun(ctx, d, r, "PF", headChats, n, m, 5)
 	if err != nil {
 		return err
 	}
 	// Head 0 is reached only on Slack.
 	for c, dest := range w.expected {
-		if dest[0] == "tg:10000" {
+		if dest[0] == fmt.Sprintf("tg:%d", headChats) {
 			w.expected[c] = dest[1:]
 		}
 	}
@@ -230,7 +231,7 @@ func replicas(ctx context.Context, h *harness, r *result) error {
 	}
 	defer d.close()
 	start := time.Now()
-	w, err := waveRun(ctx, d, r, "RP", n, m, 0)
+	w, err := waveRun(ctx, d, r, "RP", headChats, n, m, 0)
 	if err != nil {
 		return err
 	}

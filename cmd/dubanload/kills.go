@@ -182,7 +182,7 @@ func killRun(ctx context.Context, h *harness, r *result, webhook bool, mode stri
 		return err
 	}
 	defer d.close()
-	heads, err := d.api.makeHeads(ctx, "K", nHeads, 0)
+	heads, err := d.api.makeHeads(ctx, "K", headChats, nHeads, 0)
 	if err != nil {
 		return err
 	}
