@@ -70,10 +70,14 @@ type Button struct {
 // Message is a rendered outbound message: text in the recipient's locale
 // and rows of buttons.
 type Message struct {
-	Kind    MessageKind `json:"kind"`
-	Ref     string      `json:"ref"` // case number or complaint id
-	Text    string      `json:"text"`
-	Buttons [][]Button  `json:"buttons,omitempty"`
+	Kind MessageKind `json:"kind"`
+	Ref  string      `json:"ref"` // case number or complaint id
+	// RefName, when set, is what a person reads for Ref where Ref is an
+	// internal key ("complaint:42"): the complaint's tracking code, in an
+	// e-mail's subject.
+	RefName string     `json:"ref_name,omitempty"`
+	Text    string     `json:"text"`
+	Buttons [][]Button `json:"buttons,omitempty"`
 	// To, when set, is the address the message was planned for, kept
 	// instead of the person's current one: a notice that a chat was
 	// re-bound goes to the chat it was bound to before.

@@ -146,7 +146,7 @@ func (cs *Complaints) fields(ctx context.Context, locale string, c *duban.Compla
 func (cs *Complaints) SupervisionMessage(ctx context.Context, c *duban.Complaint, locale string) (duban.Message, error) {
 	data := cs.fields(ctx, locale, c)
 	data["Overdue"] = c.Overdue(cs.clock.Now())
-	msg := duban.Message{Kind: duban.MsgComplaint, Ref: fmt.Sprintf("complaint:%d", c.ID),
+	msg := duban.Message{Kind: duban.MsgComplaint, Ref: fmt.Sprintf("complaint:%d", c.ID), RefName: duban.FormatTrackingCode(c.TrackingCode),
 		Text: cs.T.T(locale, "complaint.supervision", data)}
 	var row []duban.Button
 	add := func(verb, label, style string) {
@@ -220,7 +220,7 @@ func (cs *Complaints) tellAgency(ctx context.Context, tx *storage.Store, c *duba
 	var out []*duban.Delivery
 	for i := range to {
 		p := &to[i]
-		msg := duban.Message{Kind: kind, Ref: fmt.Sprintf("complaint:%d", c.ID), Text: cs.T.T(p.Locale, id, cs.fields(ctx, p.Locale, c))}
+		msg := duban.Message{Kind: kind, Ref: fmt.Sprintf("complaint:%d", c.ID), RefName: duban.FormatTrackingCode(c.TrackingCode), Text: cs.T.T(p.Locale, id, cs.fields(ctx, p.Locale, c))}
 		d, err := cs.outbox.Plan(ctx, tx, p, fmt.Sprintf("c:%d:%s:%d:%d", c.ID, why, c.UpdatedAt.UnixNano(), p.ID), msg, nil, nil)
 		if err != nil {
 			return nil, err
@@ -250,7 +250,7 @@ func (cs *Complaints) tellReporters(ctx context.Context, tx *storage.Store, c *d
 		// follows the survivor's progress, never its code or text.
 		data["Code"] = duban.FormatTrackingCode(f.TrackingCode)
 		delete(data, "Description")
-		msg := duban.Message{Kind: duban.MsgComplaintUpdate, Ref: fmt.Sprintf("complaint:%d", f.ID),
+		msg := duban.Message{Kind: duban.MsgComplaintUpdate, Ref: fmt.Sprintf("complaint:%d", f.ID), RefName: duban.FormatTrackingCode(f.TrackingCode),
 			Text: cs.T.T(locale, "complaint.update."+why, data)}
 		key := fmt.Sprintf("r:%d:%s:%d", f.ID, why, c.UpdatedAt.UnixNano())
 		d, err := cs.outbox.PlanReporter(ctx, tx, f, key, msg)
@@ -290,7 +290,7 @@ func (cs *Complaints) callback(ctx context.Context, tx *storage.Store, c *duban.
 		p := &staff[i]
 		data := cs.fields(ctx, p.Locale, c)
 		data["Moment"] = cs.T.T(p.Locale, "complaint.moment."+why, nil)
-		msg := duban.Message{Kind: duban.MsgCallback, Ref: fmt.Sprintf("complaint:%d", c.ID), Text: cs.T.T(p.Locale, "complaint.callback", data)}
+		msg := duban.Message{Kind: duban.MsgCallback, Ref: fmt.Sprintf("complaint:%d", c.ID), RefName: duban.FormatTrackingCode(c.TrackingCode), Text: cs.T.T(p.Locale, "complaint.callback", data)}
 		d, err := cs.outbox.Plan(ctx, tx, p, fmt.Sprintf("cb:%d:%s:%d:%d", c.ID, why, c.UpdatedAt.UnixNano(), p.ID), msg, nil, nil)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -461,5 +462,31 @@ func TestCheckSLA_ReachesAnOverdueComplaintBehindAThousandNewerOnes(t *testing.T
 	}
 	if !escalated {
 		t.Errorf("the overdue complaint's timeline has no escalation: %+v", evs)
+	}
+}
+
+// TestComplaint_MessagesNameTheComplaintByItsCode: every message about a
+// complaint, to supervisors, the agency and its handler alike, carries the
+// complaint's tracking code for the subject of an e-mail (RefName), not
+// only the internal "complaint:<id>" key.
+func TestComplaint_MessagesNameTheComplaintByItsCode(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	c := h.complaint(jobs.Intake{Source: duban.SourceHotlineCall, ReporterPhone: "13800000000", ReporterName: "王某"})
+	c = h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAccept})
+	h.act(c, h.sup, duban.ActionRequest{Action: duban.ActionAssign, Agency: "GA", HandlerID: &h.other.ID})
+	h.drain()
+	ref, code := fmt.Sprintf("complaint:%d", c.ID), duban.FormatTrackingCode(c.TrackingCode)
+	n := 0
+	for _, m := range h.rec.all() {
+		if m.Msg.Ref != ref {
+			continue
+		}
+		n++
+		if m.Msg.RefName != code {
+			t.Errorf("%s to %s names the complaint %q, want %s", m.Msg.Kind, m.To, m.Msg.RefName, code)
+		}
+	}
+	if n < 2 {
+		t.Fatalf("%d messages about the complaint, want the supervisors' and the handler's", n)
 	}
 }

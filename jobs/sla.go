@@ -138,7 +138,7 @@ func (cs *Complaints) followUp(ctx context.Context, c *duban.Complaint) (bool, e
 			row = append(row, duban.Button{Label: cs.T.T(locale, "button.rate", map[string]any{"N": n}),
 				Data: duban.ComplaintCallback{Verb: duban.VerbRate, ComplaintID: c.ID, Rating: n}.Encode()})
 		}
-		msg := duban.Message{Kind: duban.MsgFollowup, Ref: fmt.Sprintf("complaint:%d", c.ID),
+		msg := duban.Message{Kind: duban.MsgFollowup, Ref: fmt.Sprintf("complaint:%d", c.ID), RefName: duban.FormatTrackingCode(c.TrackingCode),
 			Text: cs.T.T(locale, "complaint.followup", cs.fields(ctx, locale, c)), Buttons: [][]duban.Button{row}}
 		d, err := cs.outbox.PlanReporter(ctx, tx, c, fmt.Sprintf("r:%d:followup:%d", c.ID, c.ClosedAt.Unix()), msg)
 		if err != nil {

@@ -273,7 +273,11 @@ func (e *Email) render(ctx context.Context, addr duban.Address, msg duban.Messag
 
 // subject is the subject of msg's kind in locale, naming its reference.
 func (e *Email) subject(locale string, msg duban.Message) string {
-	data := map[string]any{"Ref": msg.Ref}
+	ref := msg.Ref
+	if msg.RefName != "" {
+		ref = msg.RefName
+	}
+	data := map[string]any{"Ref": ref}
 	id := "mail.subject." + string(msg.Kind)
 	s := e.cfg.T.T(locale, id, data)
 	if s == id || s == "" {

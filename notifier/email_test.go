@@ -261,3 +261,22 @@ func TestEmail_KeepsOneSendingLimitAcrossReplicas(t *testing.T) {
 		t.Errorf("%d mails", len(srv.Messages()))
 	}
 }
+
+// TestEmail_AComplaintsSubjectNamesItsTrackingCode: a complaint's message
+// is keyed "complaint:<id>" inside duban; the subject a supervisor reads
+// names the complaint by its tracking code instead.
+func TestEmail_AComplaintsSubjectNamesItsTrackingCode(t *testing.T) {
+	srv := smtptest.Start(t, nil, false)
+	e := newEmail(t, "smtp://"+srv.Addr, nil)
+	msg := duban.Message{Kind: duban.MsgComplaint, Ref: "complaint:42", RefName: "TS-7K3M-9QXA", Text: "新投诉"}
+	if _, err := e.Send(context.Background(), head, msg); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	got := srv.Messages()
+	if len(got) != 1 {
+		t.Fatalf("%d messages, want 1", len(got))
+	}
+	if p := smtptest.Parse(t, got[0].Data); p.Subject != "【新投诉】TS-7K3M-9QXA" {
+		t.Errorf("subject %q, want the tracking code", p.Subject)
+	}
+}
