@@ -20,13 +20,17 @@ type wave struct {
 	expected map[string][]string // case → where its head may be reached
 	due      time.Time
 	n        int
+	// before is what the fakes had accepted when the wave was registered:
+	// a deployment's second wave waits for its own messages, not for as
+	// many as the first wave's already make.
+	before int
 }
 
 // registerWave registers n hearings over heads in turn (case numbers
 // LOAD-<tag>-<i>), each with one reminder due at due; every head is also
 // told of each hearing at once, so 2n messages in all.
 func registerWave(ctx context.Context, d *deployment, tag string, heads []head, n int, due time.Time) (*wave, error) {
-	w := &wave{expected: map[string][]string{}, due: due, n: n}
+	w := &wave{expected: map[string][]string{}, due: due, n: n, before: d.accepted()}
 	hs := make([]hearing, n)
 	for i := range n {
 		hd := heads[i%len(heads)]
@@ -50,7 +54,7 @@ func noticesDrained(n int) time.Duration {
 // await waits until the fake Telegram accepted at least want messages, or
 // timeout; then it waits settle longer for any repeat to arrive.
 func (d *deployment) await(ctx context.Context, want int, timeout, settle time.Duration) bool {
-	ok := waitUntil(ctx, timeout, func() bool { return d.tg.Stats().Accepted+d.sl.Stats().Accepted >= want })
+	ok := waitUntil(ctx, timeout, func() bool { return d.accepted() >= want })
 	if settle > 0 {
 		select {
 		case <-ctx.Done():
@@ -59,6 +63,9 @@ func (d *deployment) await(ctx context.Context, want int, timeout, settle time.D
 	}
 	return ok
 }
+
+// accepted is how many messages the fakes have accepted in all.
+func (d *deployment) accepted() int { return d.tg.Stats().Accepted + d.sl.Stats().Accepted }
 
 // tallyWave counts w's notices and reminders into r, and checks the
 // delivery log holds nothing unfinished.

@@ -51,8 +51,10 @@ func finish(ctx context.Context, h *harness, d *deployment, r *result, w *wave) 
 
 func finishWithin(ctx context.Context, d *deployment, r *result, w *wave, recovery time.Duration) {
 	limitTime := time.Duration(float64(2*w.n) / providerRate * float64(time.Second))
-	if !d.await(ctx, 2*w.n, time.Until(w.due)+2*limitTime+time.Minute, 0) {
+	if !d.await(ctx, w.before+2*w.n, time.Until(w.due)+2*limitTime+time.Minute, 0) {
 		r.info("not every message arrived in twice the time the limit allows")
+	} else if sent := d.tg.Sent(); len(sent) > 0 {
+		r.info("the wave's last Telegram message arrived at %s", sent[len(sent)-1].At.Format("15:04:05.000"))
 	}
 	d.recover(ctx, r, recovery)
 	tallyWave(ctx, d, r, w)
