@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -49,6 +51,7 @@ const maxPostgresConns = 20
 // transaction.
 type Store struct {
 	db      *sqlx.DB
+	rebound *rebound
 	q       sqlx.ExtContext
 	inTx    bool
 	after   *[]func()
@@ -66,7 +69,7 @@ func WithClock(c duban.Clock) Option { return func(s *Store) { s.clock = c } }
 // Open connects to url: "postgres://…" or "sqlite:PATH". It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	s := &Store{clock: duban.SystemClock{}, loc: time.UTC}
+	s := &Store{clock: duban.SystemClock{}, loc: time.UTC, rebound: &rebound{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -209,7 +212,31 @@ func tsp(t *time.Time) *time.Time {
 	return &v
 }
 
-func (s *Store) rebind(q string) string { return s.db.Rebind(q) }
+// rebound remembers statements rewritten to the driver's placeholders
+// ($1 for PostgreSQL): the statements are a fixed set of strings (an IN
+// list varies only by its length), and rewriting one on every call
+// allocated a copy each time, on every statement of every update.
+type rebound struct {
+	m sync.Map // statement as written → as the driver wants it
+	n atomic.Int64
+}
+
+// reboundMax bounds the statements remembered, should a caller ever build
+// them from values.
+const reboundMax = 10000
+
+func (s *Store) rebind(q string) string {
+	if v, ok := s.rebound.m.Load(q); ok {
+		return v.(string)
+	}
+	r := s.db.Rebind(q)
+	if s.rebound.n.Load() < reboundMax {
+		if _, loaded := s.rebound.m.LoadOrStore(q, r); !loaded {
+			s.rebound.n.Add(1)
+		}
+	}
+	return r
+}
 
 func (s *Store) get(ctx context.Context, dest any, q string, args ...any) error {
 	return mapErr(sqlx.GetContext(ctx, s.q, dest, s.rebind(q), args...))
