@@ -128,3 +128,37 @@ func TestRemindersOfHearings_EachOnceByDueTimeAcrossBatches(t *testing.T) {
 		})
 	}
 }
+
+func TestHearings_ListReadsEachAsHearingByIDAcrossBatches(t *testing.T) {
+	for _, n := range batchSizes {
+		t.Run(fmt.Sprintf("batches of %d", n), func(t *testing.T) {
+			defer storage.SetBatchIDs(n)()
+			storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+				ctx := t.Context()
+				ga, gov, edu := newAgency(t, s, "GA"), newAgency(t, s, "GOV"), newAgency(t, s, "EDU")
+				head := newPerson(t, s, "李局长", gov, duban.RoleAgencyHead)
+				// Created out of start order, agencies out of id order.
+				later := newHearing(t, s, "(2026)沪0101行初40号", t0.Add(time.Hour), edu, ga)
+				first := newHearing(t, s, "(2026)沪0101行初41号", t0, gov, ga, edu)
+				newHearing(t, s, "(2026)沪0101行初42号", t0.Add(2*time.Hour), ga)
+				answered := first.Agencies[0]
+				answered.Answer, answered.AnsweredAt, answered.AnsweredBy = duban.AnswerConfirmed, ptr(t0.Add(-time.Hour)), &head.ID
+				must(t, s.SetAnswer(ctx, &answered))
+
+				got, err := s.Hearings(ctx, storage.HearingFilter{})
+				must(t, err)
+				var want []duban.Hearing
+				for _, h := range got {
+					one, err := s.HearingByID(ctx, h.ID)
+					must(t, err)
+					want = append(want, *one)
+				}
+				diff(t, "listed hearings, as HearingByID reads each", want, got)
+				if len(got) != 3 || got[0].ID != first.ID || got[1].ID != later.ID || len(got[0].Agencies) != 3 ||
+					got[0].Agencies[0].AnsweredBy == nil || got[1].Agencies[0].AgencyCode != "EDU" {
+					t.Errorf("listed %+v", got)
+				}
+			})
+		})
+	}
+}
