@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -293,4 +295,84 @@ func TestAnswer_HeadConfirmsOrDelegatesOwnAgencyOnly(t *testing.T) {
 		"delegate": map[string]string{"name": "某人", "reason": "x"}}).want(http.StatusForbidden)
 	e.call("POST", path, e.token(e.sup), map[string]any{"agency": "NOPE", "answer": "confirmed"}).want(http.StatusUnprocessableEntity)
 	e.call("POST", path, e.token(e.sup), map[string]any{"answer": "confirmed"}).want(http.StatusUnprocessableEntity)
+}
+
+// TestListHearings_EachRendersAsWhenFetchedAlone: the list reads its
+// hearings' reminders, deliveries and answerers for all of them at once;
+// each must still come out byte for byte as GET /api/v1/hearings/{id}
+// answers it, answers, delegations, recorders and channels included.
+func TestListHearings_EachRendersAsWhenFetchedAlone(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		e := newEnv(t, s)
+		reg := func(caseNumber, agencies, at string) hearing {
+			body := notice(caseNumber)
+			body["agency"], body["starts_at"] = agencies, at
+			var h hearing
+			e.call("POST", "/api/v1/hearings", e.token(e.staff), body).want(http.StatusCreated).decode(&h)
+			return h
+		}
+		confirmed := reg("E-1", "GA", "2026-12-04 09:30")
+		both := reg("E-2", "GA;SF", "2026-12-07 10:00")
+		reg("E-3", "SF", "2026-12-08 15:00") // no head, no answer, no delivery
+		cancelled := reg("E-4", "GA", "2026-12-09 09:00")
+		answer := func(h hearing, token string, body map[string]any) {
+			e.call("POST", fmt.Sprintf("/api/v1/hearings/%d/answer", h.ID), token, body).want(http.StatusOK)
+		}
+		answer(confirmed, e.token(e.head), map[string]any{"answer": "confirmed"})
+		answer(both, e.token(e.head), map[string]any{"agency": "GA", "answer": "delegated",
+			"delegate": map[string]string{"name": "李副局长", "reason": "出差"}})
+		answer(both, e.token(e.staff), map[string]any{"agency": "SF", "answer": "confirmed"})
+		e.call("PATCH", fmt.Sprintf("/api/v1/hearings/%d", cancelled.ID), e.token(e.staff), map[string]any{"status": "cancelled"}).want(http.StatusOK)
+
+		// Deliveries on several channels, one reminder sent twice: the
+		// second, on Slack, is the one shown.
+		deliver := func(h hearing, step int, chans ...duban.Channel) {
+			rs, err := e.store.RemindersOfHearing(e.ctx, h.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range chans {
+				d := &duban.Delivery{DedupeKey: fmt.Sprintf("test:%d:%s", rs[step].ID, ch), PersonID: e.head.ID, Channel: ch,
+					Kind: duban.MsgReminder, Payload: `{}`, ReminderID: &rs[step].ID}
+				if _, err := e.store.CreateDelivery(e.ctx, d); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		deliver(confirmed, 0, duban.ChannelTelegram, duban.ChannelSlack)
+		deliver(both, 0, duban.ChannelEmail)
+		deliver(both, 1, duban.ChannelWebhook)
+		deliver(cancelled, 0, duban.ChannelTelegram)
+		e.clock.Set(time.Date(2026, 12, 4, 11, 0, 0, 0, sh))
+		e.call("POST", fmt.Sprintf("/api/v1/hearings/%d/outcome", confirmed.ID), e.token(e.staff),
+			map[string]any{"attendance": "head"}).want(http.StatusOK)
+
+		list := e.call("GET", "/api/v1/hearings", e.token(e.staff), nil).want(http.StatusOK)
+		var raw []json.RawMessage
+		list.decode(&raw)
+		var hs []hearing
+		list.decode(&hs)
+		var got []string
+		channels := map[string]bool{}
+		for _, h := range hs {
+			got = append(got, h.CaseNumber)
+			for _, r := range h.Reminders {
+				channels[r.Channel] = true
+			}
+		}
+		if want := []string{"E-1", "E-2", "E-3", "E-4"}; !slices.Equal(got, want) {
+			t.Fatalf("listed %v, want %v", got, want)
+		}
+		// The list holds what the comparison is about.
+		if hs[1].Agencies[0].Delegate == nil || hs[1].Agencies[1].RecordedBy != e.staff.Name || hs[0].Agencies[0].Outcome == nil ||
+			hs[0].Reminders[0].Channel != "slack" || !channels["email"] || !channels["webhook"] || !channels["console"] || !channels[""] {
+			t.Fatalf("the list lacks an answer, delegation, recorder, outcome or channel: %s", list.Body)
+		}
+		for i, h := range hs {
+			alone := e.call("GET", fmt.Sprintf("/api/v1/hearings/%d", h.ID), e.token(e.staff), nil).want(http.StatusOK)
+			if !bytes.Equal(raw[i], bytes.TrimSpace(alone.Body)) {
+				t.Errorf("hearing %s in the list:\n%s\nalone:\n%s", h.CaseNumber, raw[i], alone.Body)
+			}
+		}
+	})
 }

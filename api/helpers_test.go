@@ -58,7 +58,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 // agencies (GA with a head, SF without), an office staff member and a
 // supervisor, each with a token.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	store  *storage.Store
 	clock  *duban.ManualClock
@@ -77,7 +77,7 @@ type env struct {
 	tokens  map[int64]string
 }
 
-func newEnv(t *testing.T, store *storage.Store) *env {
+func newEnv(t testing.TB, store *storage.Store) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), store: store, tokens: map[int64]string{}}
 	r := testenv.MiniRedis(t)
@@ -144,7 +144,7 @@ func (e *env) token(p *duban.Person) string {
 
 // resp is an answer of the API.
 type resp struct {
-	t      *testing.T
+	t      testing.TB
 	Status int
 	Header http.Header
 	Body   []byte

@@ -2,10 +2,10 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/cityhall/duban"
-	"github.com/cityhall/duban/storage"
 )
 
 // hearingJSON is a hearing as docs/API.md (Hearings) shows it.
@@ -72,8 +72,64 @@ func (v *viewer) headsOf(ctx context.Context, agencyID int64) ([]duban.Person, e
 	return hs, nil
 }
 
-// hearing renders h with its timed steps.
+// hearing renders h with its timed steps, as a list of one.
 func (v *viewer) hearing(ctx context.Context, h *duban.Hearing) (hearingJSON, error) {
+	out, err := v.hearings(ctx, []duban.Hearing{*h})
+	if err != nil {
+		return hearingJSON{}, err
+	}
+	return out[0], nil
+}
+
+// hearings renders a list. The reminders of all its hearings, the channel
+// of each reminder's latest delivery and the people who answered are read
+// with one query each (a batch of ids at a time), and heads once an agency:
+// asked a row at a time, they cost 6 to 10 queries a hearing, and a week's
+// list took seconds.
+func (v *viewer) hearings(ctx context.Context, hs []duban.Hearing) ([]hearingJSON, error) {
+	ids := make([]int64, len(hs))
+	var answerers []int64
+	for i := range hs {
+		ids[i] = hs[i].ID
+		for _, ha := range hs[i].Agencies {
+			if ha.Answer != duban.AnswerNone && ha.AnsweredBy != nil {
+				answerers = append(answerers, *ha.AnsweredBy)
+			}
+		}
+	}
+	people, err := v.s.Store.PeopleByIDs(ctx, answerers)
+	if err != nil {
+		return nil, err
+	}
+	reminders, err := v.s.Store.RemindersOfHearings(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rids []int64
+	for _, rs := range reminders {
+		for _, r := range rs {
+			rids = append(rids, r.ID)
+		}
+	}
+	latest, err := v.s.Store.LatestDeliveryChannels(ctx, rids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hearingJSON, 0, len(hs))
+	for i := range hs {
+		h, err := v.render(ctx, &hs[i], reminders[hs[i].ID], latest, people)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// render builds h's answer from what hearings read: its reminders rs, the
+// channels of the reminders' latest deliveries and the people who answered.
+func (v *viewer) render(ctx context.Context, h *duban.Hearing, rs []duban.Reminder, latest map[int64]duban.Channel,
+	people map[int64]duban.Person) (hearingJSON, error) {
 	loc := v.s.Loc
 	out := hearingJSON{ID: h.ID, CaseNumber: h.CaseNumber, Court: h.Court, Courtroom: h.Courtroom,
 		StartsAt: rfc3339(h.StartsAt, loc), Plaintiff: h.Plaintiff, Cause: h.Cause, Status: h.Status,
@@ -87,9 +143,9 @@ func (v *viewer) hearing(ctx context.Context, h *duban.Hearing) (hearingJSON, er
 			a.Delegate = &delegateJSON{Name: ha.DelegateName, Reason: ha.DelegateReason}
 		}
 		if ha.Answer != duban.AnswerNone && ha.AnsweredBy != nil {
-			p, err := v.s.Store.PersonByID(ctx, *ha.AnsweredBy)
-			if err != nil {
-				return hearingJSON{}, err
+			p, ok := people[*ha.AnsweredBy]
+			if !ok {
+				return hearingJSON{}, fmt.Errorf("person %d: %w", *ha.AnsweredBy, duban.ErrNotFound)
 			}
 			if p.AgencyID == nil || *p.AgencyID != ha.AgencyID {
 				a.RecordedBy = p.Name
@@ -97,16 +153,13 @@ func (v *viewer) hearing(ctx context.Context, h *duban.Hearing) (hearingJSON, er
 		}
 		out.Agencies = append(out.Agencies, a)
 	}
-	rs, err := v.s.Store.RemindersOfHearing(ctx, h.ID)
-	if err != nil {
-		return hearingJSON{}, err
-	}
 	for _, r := range rs {
 		rj := reminderJSON{DueAt: rfc3339(r.DueAt, loc), Status: r.Status, Kind: r.Kind}
 		ha := byID[r.HearingAgencyID]
 		var heads []duban.Person
 		if ha != nil {
 			rj.Agency = ha.AgencyCode
+			var err error
 			if heads, err = v.headsOf(ctx, ha.AgencyID); err != nil {
 				return hearingJSON{}, err
 			}
@@ -118,43 +171,24 @@ func (v *viewer) hearing(ctx context.Context, h *duban.Hearing) (hearingJSON, er
 			}
 			rj.Person = strings.Join(names, "、")
 		}
-		if rj.Channel, err = v.channel(ctx, r, heads); err != nil {
-			return hearingJSON{}, err
-		}
+		rj.Channel = v.channel(r, heads, latest)
 		out.Reminders = append(out.Reminders, rj)
 	}
 	return out, nil
 }
 
-// channel is the channel of the latest delivery made for r; before any, for
-// a reminder, the channel its first head would be reached on.
-func (v *viewer) channel(ctx context.Context, r duban.Reminder, heads []duban.Person) (string, error) {
-	id := r.ID
-	ds, err := v.s.Store.Deliveries(ctx, storage.DeliveryFilter{ReminderID: &id, Limit: 1})
-	if err != nil {
-		return "", err
-	}
-	if len(ds) > 0 {
-		return string(ds[0].Channel), nil
+// channel is the channel of the latest delivery made for r (latest holds
+// them by reminder); before any, for a reminder, the channel its first head
+// would be reached on.
+func (v *viewer) channel(r duban.Reminder, heads []duban.Person, latest map[int64]duban.Channel) string {
+	if ch, ok := latest[r.ID]; ok {
+		return string(ch)
 	}
 	if r.Kind != duban.KindReminder || len(heads) == 0 || v.s.outbox == nil {
-		return "", nil
+		return ""
 	}
 	if chans := v.s.outbox.Channels(&heads[0]); len(chans) > 0 {
-		return string(chans[0]), nil
+		return string(chans[0])
 	}
-	return "", nil
-}
-
-// hearings renders a list.
-func (v *viewer) hearings(ctx context.Context, hs []duban.Hearing) ([]hearingJSON, error) {
-	out := make([]hearingJSON, 0, len(hs))
-	for i := range hs {
-		h, err := v.hearing(ctx, &hs[i])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, nil
+	return ""
 }

@@ -178,6 +178,33 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]duban.Deliv
 	return out, nil
 }
 
+// LatestDeliveryChannels returns, by reminder, the channel of the latest
+// delivery (the highest id) made for each of reminderIDs; a reminder with
+// no delivery is absent. A list of hearings asks once (a batch of ids at a
+// time), not once a reminder. MAX and GROUP BY rather than PostgreSQL's
+// DISTINCT ON, which SQLite lacks.
+func (s *Store) LatestDeliveryChannels(ctx context.Context, reminderIDs []int64) (map[int64]duban.Channel, error) {
+	out := map[int64]duban.Channel{}
+	err := eachBatch(reminderIDs, func(in string, args []any) error {
+		var rows []struct {
+			ReminderID int64         `db:"reminder_id"`
+			Channel    duban.Channel `db:"channel"`
+		}
+		if err := s.sel(ctx, &rows, `SELECT reminder_id, channel FROM deliveries WHERE id IN
+			(SELECT MAX(id) FROM deliveries WHERE reminder_id IN (`+in+`) GROUP BY reminder_id)`, args...); err != nil {
+			return fmt.Errorf("latest deliveries of %d reminders: %w", len(args), err)
+		}
+		for _, r := range rows {
+			out[r.ReminderID] = r.Channel
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueuedDeliveries lists queued deliveries, oldest first, for reconcile.
 func (s *Store) QueuedDeliveries(ctx context.Context, limit int) ([]duban.Delivery, error) {
 	out := []duban.Delivery{}

@@ -20,3 +20,11 @@ func SetScopeSorted(n int) (restore func()) {
 	scopeSorted = n
 	return func() { scopeSorted = old }
 }
+
+// SetBatchIDs lowers the ids an IN list carries, for a test; it returns
+// the restore.
+func SetBatchIDs(n int) (restore func()) {
+	old := batchIDs
+	batchIDs = n
+	return func() { batchIDs = old }
+}

@@ -112,11 +112,29 @@ func (s *Store) Hearings(ctx context.Context, f HearingFilter) ([]duban.Hearing,
 	if err := s.sel(ctx, &hs, q, args...); err != nil {
 		return nil, fmt.Errorf("list hearings: %w", err)
 	}
+	// The agencies of all the hearings in one query (a batch at a time), not
+	// one a hearing: a page holds up to a thousand.
+	ids := make([]int64, len(hs))
 	for i := range hs {
-		if err := s.sel(ctx, &hs[i].Agencies, `SELECT `+hearingAgencyCols+` FROM hearing_agencies ha
-			JOIN agencies a ON a.id = ha.agency_id WHERE ha.hearing_id = ? ORDER BY ha.id`, hs[i].ID); err != nil {
-			return nil, fmt.Errorf("hearing %d agencies: %w", hs[i].ID, err)
+		ids[i] = hs[i].ID
+	}
+	agencies := map[int64][]duban.HearingAgency{}
+	err = eachBatch(ids, func(in string, args []any) error {
+		var has []duban.HearingAgency
+		if err := s.sel(ctx, &has, `SELECT `+hearingAgencyCols+` FROM hearing_agencies ha
+			JOIN agencies a ON a.id = ha.agency_id WHERE ha.hearing_id IN (`+in+`) ORDER BY ha.hearing_id, ha.id`, args...); err != nil {
+			return fmt.Errorf("agencies of %d hearings: %w", len(args), err)
 		}
+		for _, ha := range has {
+			agencies[ha.HearingID] = append(agencies[ha.HearingID], ha)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range hs {
+		hs[i].Agencies = agencies[hs[i].ID]
 	}
 	if hs == nil {
 		hs = []duban.Hearing{}

@@ -57,6 +57,27 @@ func (s *Store) PersonByID(ctx context.Context, id int64) (*duban.Person, error)
 	return &p, nil
 }
 
+// PeopleByIDs returns the people of ids, active or not, by id; an id no
+// one has is absent. A list of hearings names who answered with one query
+// (a batch of ids at a time), not one a row.
+func (s *Store) PeopleByIDs(ctx context.Context, ids []int64) (map[int64]duban.Person, error) {
+	out := map[int64]duban.Person{}
+	err := eachBatch(ids, func(in string, args []any) error {
+		var ps []duban.Person
+		if err := s.sel(ctx, &ps, `SELECT `+personCols+personFrom+`WHERE p.id IN (`+in+`)`, args...); err != nil {
+			return fmt.Errorf("%d people: %w", len(args), err)
+		}
+		for _, p := range ps {
+			out[p.ID] = p
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PersonByTelegramUser finds the active person bound to a Telegram user.
 func (s *Store) PersonByTelegramUser(ctx context.Context, userID int64) (*duban.Person, error) {
 	var p duban.Person
