@@ -302,13 +302,15 @@ var errNotClaimed = errors.New("jobs: delivery not claimed")
 // send is the write-ahead send of one claimed delivery: sending before
 // the provider call, sent after it; onFail runs after a permanent failure.
 func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
-	switch {
-	case d.Kind == duban.MsgReply:
+	if d.Kind == duban.MsgReply {
 		ctx = notifier.Urgent(ctx) // someone is waiting in a conversation
-	case msg.Edit == "":
-		// A bulk message for a busy chat goes back to the queue (the task
-		// is retried when the chat is free, not counted as a failure), so
-		// that its worker serves the other chats in the meantime.
+	} else {
+		// A bulk message (or a post or update in a Slack channel) for a
+		// busy chat or channel goes back to the queue (the task is retried
+		// when it is free, not counted as a failure), so that its worker
+		// serves the others in the meantime: a wave of supervision posts
+		// at Slack's one a second held every worker for minutes, and
+		// reminders waited behind them.
 		ctx = notifier.Yielding(ctx)
 	}
 	if msg.Edit != "" {

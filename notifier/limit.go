@@ -55,6 +55,13 @@ const (
 	// thirtieth after it (see lateAllowance).
 	lateGuard = 10 * time.Millisecond
 
+	// slackYieldAfter is the longest a yielding post (Yielding) waits for
+	// its Slack channel in its worker: a few posts' worth at one a second,
+	// so that a burst of posts to one channel (the supervision channel,
+	// after a wave of complaints) holds a few workers, not all of them, and
+	// reminders are not held behind it.
+	slackYieldAfter = 3 * time.Second
+
 	// limiterIdle is how long a key of a KeyedLimiter goes unused before
 	// it is forgotten.
 	limiterIdle = time.Minute

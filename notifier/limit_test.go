@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/internal/testenv"
 )
 
 var t0 = time.Date(2025, 6, 3, 9, 0, 0, 0, time.UTC)
@@ -424,4 +426,82 @@ func TestTelegramLimiter_AStalledSenderMovesTheSlotsAfterIt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSlackWait_AYieldingPostToABusyChannelIsToldWhenToComeBack: a post
+// whose channel is booked more than slackYieldAfter ahead (a burst of
+// supervision posts) does not hold its worker: a yielding wait answers at
+// once with a rate-limit error to come back when the channel is free
+// (plus up to half again, so that those told together do not all come
+// back together), and takes no slot; a wait within the bound sleeps it.
+func TestSlackWait_AYieldingPostToABusyChannelIsToldWhenToComeBack(t *testing.T) {
+	const interval = 200 * time.Millisecond
+	busyFor := func(t *testing.T, s *Slack, book func()) time.Duration {
+		t.Helper()
+		for range 20 { // 4 s of posts ahead
+			book()
+		}
+		start := time.Now()
+		err := s.wait(Yielding(context.Background()), "CSUPERVISION")
+		if waited := time.Since(start); waited > time.Second {
+			t.Errorf("a yielding post to a busy channel held its worker %s", waited)
+		}
+		after, ok := RetryAfter(err)
+		if !ok {
+			t.Fatalf("yielding wait: %v, want a rate-limit error", err)
+		}
+		return after
+	}
+	t.Run("in process", func(t *testing.T) {
+		s := NewSlack(nil, WithSlackChannelInterval(interval))
+		booked := func() { s.limiter.ReserveAt("CSUPERVISION", time.Now()) }
+		after := busyFor(t, s, booked)
+		free := s.limiter.ReadyAt("CSUPERVISION", time.Now())
+		if want := time.Until(free); after < want-50*time.Millisecond || after > want*3/2+50*time.Millisecond {
+			t.Errorf("told to come back in %s; the channel is free in %s", after, want)
+		}
+		if again := s.limiter.ReadyAt("CSUPERVISION", time.Now()); again.After(free.Add(10 * time.Millisecond)) {
+			t.Errorf("the yielding post took a slot: the channel is free at %s, was %s", again, free)
+		}
+	})
+	t.Run("shared", func(t *testing.T) {
+		m := testenv.MiniRedis(t)
+		m.Mini.SetTime(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)) // stopped: waits are the script's arithmetic
+		rdb := redis.NewClient(&redis.Options{Addr: m.Addr})
+		t.Cleanup(func() { rdb.Close() })
+		s := NewSlack(nil, WithSlackChannelInterval(interval), WithSlackSharedLimits(rdb, "test:"))
+		s.shared.sleepFor = func(context.Context, time.Duration) error { return nil }
+		booked := func() {
+			if _, err := s.shared.reserve(context.Background(), "CSUPERVISION"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after := busyFor(t, s, booked)
+		if after < 4*time.Second || after > 6*time.Second {
+			t.Errorf("told to come back in %s; the channel is free in 4s", after)
+		}
+		next, err := s.shared.reserve(context.Background(), "CSUPERVISION")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next != 4*time.Second {
+			t.Errorf("next slot in %s, want 4s: the yielding post must not take one", next)
+		}
+		// Within the bound a yielding post takes its slot and waits it.
+		m2 := testenv.MiniRedis(t)
+		m2.Mini.SetTime(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+		rdb2 := redis.NewClient(&redis.Options{Addr: m2.Addr})
+		t.Cleanup(func() { rdb2.Close() })
+		s2 := NewSlack(nil, WithSlackChannelInterval(interval), WithSlackSharedLimits(rdb2, "test:"))
+		var slept []time.Duration
+		s2.shared.sleepFor = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+		for range 3 {
+			if err := s2.wait(Yielding(context.Background()), "CSUPERVISION"); err != nil {
+				t.Fatalf("a post within the bound: %v", err)
+			}
+		}
+		if len(slept) != 3 || slept[2] != 2*interval {
+			t.Errorf("slept %v, want the third post to wait two intervals", slept)
+		}
+	})
 }

@@ -217,7 +217,7 @@ func yielding(ctx context.Context) bool {
 }
 
 // errChatBusy is the error inside the RateLimitError of a yielding send
-// whose chat is busy (see Yielding).
+// whose chat (or Slack channel) is busy (see Yielding).
 var errChatBusy = errors.New("chat busy: its next message may leave later")
 
 type editKey struct{}

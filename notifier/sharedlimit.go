@@ -232,9 +232,48 @@ func (l *sharedKeyedLimiter) reserve(ctx context.Context, key string) (time.Dura
 }
 
 func (l *sharedKeyedLimiter) wait(ctx context.Context, key string) error {
-	d, err := l.reserve(ctx, key)
-	if err != nil {
-		return err
+	_, err := l.waitWithin(ctx, key, 0)
+	return err
+}
+
+// sharedKeyedWithinScript is sharedKeyedScript that takes the slot only
+// when it comes within ARGV[3] µs: {1, wait µs} with it, {0, wait µs}
+// without.
+var sharedKeyedWithinScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+if at - now > tonumber(ARGV[3]) then
+  return {0, string.format('%.0f', at - now)}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', at + tonumber(ARGV[1])), 'PX', ARGV[2])
+return {1, string.format('%.0f', at - now)}
+`)
+
+// waitWithin waits for key's next slot when it comes within most (any
+// slot for most 0); a later one is not taken, and its wait is returned.
+func (l *sharedKeyedLimiter) waitWithin(ctx context.Context, key string, most time.Duration) (busy time.Duration, err error) {
+	if most <= 0 {
+		d, err := l.reserve(ctx, key)
+		if err != nil {
+			return 0, err
+		}
+		return 0, l.sleepFor(ctx, d)
 	}
-	return l.sleepFor(ctx, d)
+	res, err := sharedKeyedWithinScript.Run(ctx, l.rdb, []string{l.prefix + key}, ceilMicros(l.interval), sharedKeyLife.Milliseconds(), most.Microseconds()).Slice()
+	if err != nil {
+		return 0, fmt.Errorf("shared limit %s: %w", key, err)
+	}
+	if len(res) != 2 {
+		return 0, fmt.Errorf("shared limit %s: answer %v", key, res)
+	}
+	us, err := strconv.ParseInt(fmt.Sprint(res[1]), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("shared limit %s: answer %v: %w", key, res, err)
+	}
+	d := time.Duration(us) * time.Microsecond
+	if fmt.Sprint(res[0]) != "1" {
+		return d, nil
+	}
+	return 0, l.sleepFor(ctx, d)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -93,10 +94,31 @@ func WithSlackChannelInterval(d time.Duration) SlackOption {
 
 // wait blocks until key's next slot comes, or ctx ends.
 func (s *Slack) wait(ctx context.Context, key string) error {
-	if s.shared != nil {
-		return s.shared.wait(ctx, key)
+	yield := time.Duration(0)
+	if yielding(ctx) {
+		yield = slackYieldAfter
 	}
-	return keyedWait(ctx, s.limiter, key, s.now)
+	var busy time.Duration
+	if s.shared != nil {
+		var err error
+		if busy, err = s.shared.waitWithin(ctx, key, yield); err != nil {
+			return err
+		}
+	} else {
+		now := s.now()
+		if ready := s.limiter.ReadyAt(key, now).Sub(now); yield > 0 && ready > yield {
+			busy = ready
+		} else if err := keyedWait(ctx, s.limiter, key, s.now); err != nil {
+			return err
+		}
+	}
+	if busy > 0 {
+		// Come back when the channel is free, give or take: the posts
+		// told to come back together would otherwise all come back at
+		// that moment, one take the slot and the rest be told again.
+		return &RateLimitError{Channel: duban.ChannelSlack, RetryAfter: busy + rand.N(busy/2+1), Err: errChatBusy}
+	}
+	return nil
 }
 
 // NewSlack returns a sender using client.

@@ -99,6 +99,13 @@ func checkLog(ctx context.Context, d *deployment, r *result) deliveryLog {
 	}
 	if n := log.ByStatus["queued"]; n > 0 {
 		r.fail("%d deliveries still `queued` at the end", n)
+		stuck, err := stuckTasks(ctx, d.db, d.h.redis.Addr())
+		if err != nil {
+			r.info("their tasks: %v", err)
+		}
+		for _, s := range stuck {
+			r.info("  %s", s)
+		}
 	}
 	return log
 }

@@ -225,8 +225,9 @@ func killRun(ctx context.Context, h *harness, r *result, webhook bool, mode stri
 		mu.Unlock()
 	}
 	// A send cut by a kill waits for asynq to recover its task, or for a
-	// resend.
-	d.recover(ctx, r, h.dur(90*time.Second, 3*time.Minute))
+	// resend; full size, the supervision channel's 277 posts take Slack's
+	// one a second per channel, five minutes.
+	d.recover(ctx, r, h.dur(90*time.Second, 6*time.Minute))
 	mu.Lock()
 	defer mu.Unlock()
 	r.info("-- %s: %d reminders to %d heads, %d reports by %d updates, %d kills", mode, nRem, nHeads, nReports, rs.count(), nKills)

@@ -7,9 +7,14 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/hibiken/asynq"
+
+	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/internal/fakes/slackfake"
 	"github.com/cityhall/duban/internal/fakes/tgfake"
+	"github.com/cityhall/duban/jobs"
 )
 
 // caseRe finds the harness's case numbers in a message's text.
@@ -159,4 +164,45 @@ func queryInt(ctx context.Context, dbURL, q string, args ...any) (int, error) {
 	var n int
 	err = db.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, err
+}
+
+// stuckTasks describes, for up to five deliveries still queued, the asynq
+// task that should send each: its state, tries and last error, or that
+// Redis has none. A row queued for good with its task archived, completed
+// or gone is a loss the delivery log alone does not explain.
+func stuckTasks(ctx context.Context, dbURL, redisAddr string) ([]string, error) {
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT id, kind, resends, attempts, created_at FROM deliveries WHERE status = 'queued' ORDER BY id LIMIT 5")
+	if err != nil {
+		return nil, fmt.Errorf("queued deliveries: %w", err)
+	}
+	defer rows.Close()
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: redisAddr})
+	defer insp.Close()
+	var out []string
+	for rows.Next() {
+		var d duban.Delivery
+		var created time.Time
+		if err := rows.Scan(&d.ID, &d.Kind, &d.Resends, &d.Attempts, &created); err != nil {
+			return nil, err
+		}
+		queue, id := jobs.QueueName, jobs.DeliveryTaskID(d)
+		if d.Kind == duban.MsgReply {
+			queue, id = jobs.QueueConversation, jobs.ReplyTaskID(d)
+		}
+		desc := fmt.Sprintf("delivery %d (%s, created %s, %d attempts): task %s ", d.ID, d.Kind, created.Format("15:04:05.000"), d.Attempts, id)
+		ti, err := insp.GetTaskInfo(queue, id)
+		switch {
+		case err != nil:
+			desc += "not in Redis (" + err.Error() + ")"
+		default:
+			desc += fmt.Sprintf("%s, retried %d, next %s, last error %q", ti.State, ti.Retried, ti.NextProcessAt.Format("15:04:05"), ti.LastErr)
+		}
+		out = append(out, desc)
+	}
+	return out, rows.Err()
 }
