@@ -195,7 +195,7 @@ type telegramLimiter struct {
 	chats  *KeyedLimiter
 	groups *KeyedLimiter
 	edits  *KeyedLimiter // no limit per chat: global slots only (perChat)
-	moved  time.Duration // how far leftLate has moved the slots, in all
+	seq    int64         // overall slots handed out to messages (leftLate counts a message's successors by it)
 }
 
 // newTelegramLimiter returns the limiter; globalPerSecond <= 0 lifts the
@@ -221,7 +221,7 @@ type slot struct {
 	keyed  *KeyedLimiter
 	global *rate.Reservation
 	chat   *rate.Reservation
-	moved  time.Duration // the limiter's moved when s was handed out
+	seq    int64 // the limiter's seq once s was handed out
 }
 
 // reserve holds the earliest slot for a message to chatID and returns it
@@ -253,7 +253,8 @@ func (l *telegramLimiter) reserveFor(chatID int64, edit bool) (s slot, wait time
 		return slot{}, ready.Sub(now), false
 	}
 	c := keyed.ReserveAt(key, at)
-	return slot{at: at, key: key, keyed: keyed, global: g, chat: c, moved: l.moved}, at.Sub(now), true
+	l.seq++
+	return slot{at: at, key: key, keyed: keyed, global: g, chat: c, seq: l.seq}, at.Sub(now), true
 }
 
 // lateAllowance is how late a message may leave its slot before the
@@ -262,38 +263,53 @@ func (l *telegramLimiter) reserveFor(chatID int64, edit bool) (s slot, wait time
 // 30·interval after it, 34 ms more than a second at 29/s. Messages that
 // leave later than that margin (their sender stalled on a busy CPU, and
 // all that fell due meanwhile leave together) land in the same second as
-// their thirtieth successors, on time, and those are refused 429. The
-// slots not yet handed out therefore move back by what the lateness
-// exceeds the margin less lateGuard (leftLate): the stall's end becomes
-// the mark the next thirty are counted from.
+// their thirtieth successors, on time, and those are refused 429. Such a
+// message moves the slots not yet handed out (leftLate) just so far that
+// its thirtieth successor comes a second and lateGuard after it left: no
+// farther, so a long stall costs a second's slots at most, and the
+// stall's later messages, whose successors have moved already, move
+// nothing more.
 func lateAllowance(interval time.Duration) time.Duration {
 	return max(telegramGlobalLimit*interval-time.Second-lateGuard, 0)
 }
 
-// pushFor is by how much the slots after a message that left late by late
-// move back (see lateAllowance), given that they moved by moved since its
-// slot was handed out (the same stall's earlier messages); 0 for none.
-func pushFor(late, moved, interval time.Duration) time.Duration {
-	if interval <= 0 {
-		return 0 // no overall limit (benchmarks)
+// thirtiethAfter is the earliest a message's thirtieth successor may leave
+// for Telegram to count it in a second of its own: a second and lateGuard
+// after the message left at leftAt, less the intervals of the successors
+// after the next one (handed out is how many were handed out already; the
+// next leaves no earlier than the limiter's next slot).
+func thirtiethAfter(leftAt time.Time, handedOut int64, interval time.Duration) (next time.Time, ok bool) {
+	rest := telegramGlobalLimit - 1 - handedOut
+	if rest < 0 {
+		return time.Time{}, false // its thirtieth successor is out already
 	}
-	return max(late-moved-lateAllowance(interval), 0)
+	return leftAt.Add(time.Second + lateGuard - time.Duration(rest)*interval), true
 }
 
-// leftLate moves the slots not yet handed out back, by whole intervals,
-// after the message of s left at leftAt (see lateAllowance).
+// leftLate moves the overall slots not yet handed out back, when the
+// message of s left at leftAt later than lateAllowance, so that its
+// thirtieth successor does not land within its second.
 func (l *telegramLimiter) leftLate(s slot, leftAt time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.global.Limit() == rate.Inf || l.global.Limit() <= 0 {
+	limit := l.global.Limit()
+	if limit == rate.Inf || limit <= 0 {
 		return
 	}
-	interval := time.Duration(float64(time.Second) / float64(l.global.Limit()))
-	push := pushFor(leftAt.Sub(s.at), l.moved-s.moved, interval)
+	interval := time.Duration(float64(time.Second) / float64(limit))
+	if leftAt.Sub(s.at) <= lateAllowance(interval) {
+		return
+	}
+	target, ok := thirtiethAfter(leftAt, l.seq-s.seq, interval)
+	if !ok {
+		return
+	}
 	now := l.now()
-	for ; push > 0; push -= interval {
-		l.global.ReserveN(now, 1) // a slot nobody uses
-		l.moved += interval
+	next := now.Add(untilToken(limit, l.global.TokensAt(now)))
+	for ; next.Before(target); next = next.Add(interval) {
+		// A slot nobody uses: it moves the schedule, and is no message,
+		// so seq does not count it.
+		l.global.ReserveN(now, 1)
 	}
 }
 
@@ -303,6 +319,7 @@ func (l *telegramLimiter) cancel(s slot) {
 	defer l.mu.Unlock()
 	s.global.CancelAt(l.now())
 	s.keyed.CancelAt(s.key, s.chat, s.at)
+	l.seq-- // counted short, a late message moves the slots a little farther: never nearer
 }
 
 // perChat reports whether a message keeps its chat's one message a second.

@@ -505,3 +505,29 @@ func TestSlackWait_AYieldingPostToABusyChannelIsToldWhenToComeBack(t *testing.T)
 		}
 	})
 }
+
+// TestTelegramLimiter_ALateMessageOnAnIdleLimiterCostsNoSecond: however
+// late a message leaves (a claim waiting seconds for a database lock),
+// the slots after it move only so far that its thirtieth successor
+// leaves a second after it — on an idle limiter, one slot at most (the
+// limiter moves by whole slots) — never by the lateness itself, which
+// would hold every message after it as long.
+func TestTelegramLimiter_ALateMessageOnAnIdleLimiterCostsNoSecond(t *testing.T) {
+	for _, late := range []time.Duration{100 * time.Millisecond, 2 * time.Second, 30 * time.Second} {
+		t.Run(late.String(), func(t *testing.T) {
+			clock := duban.NewManualClock(t0)
+			l := newTelegramLimiter(telegramGlobalPerSecond, clock.Now)
+			s, _, ok := l.reserve(1)
+			if !ok {
+				t.Fatal("no slot on an idle limiter")
+			}
+			clock.Advance(late)
+			l.leftLate(s, clock.Now())
+			next := nextSlot(t, l, clock, 2)
+			interval := time.Second * 1000 / time.Duration(telegramGlobalPerSecond*1000)
+			if wait := next.Sub(clock.Now()); wait > interval {
+				t.Errorf("the next message waits %s after one that left %s late; want at most one slot (%s)", wait, late, interval)
+			}
+		})
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,20 +27,48 @@ import (
 // (as telegramLimiter.reserve does). It returns {1, wait µs} with a slot,
 // {0, wait µs} without.
 //
-// KEYS[1] global, KEYS[2] chat; ARGV[1] global interval µs, ARGV[2] chat
-// interval µs, ARGV[3] key lifetime ms. The third value is Redis's clock,
-// µs, for the caller's estimate of it (see redisClock).
+// KEYS[1] global, KEYS[2] chat, KEYS[3] the count of overall slots handed
+// out; ARGV[1] global interval µs, ARGV[2] chat interval µs, ARGV[3] key
+// lifetime ms. The third value is Redis's clock, µs, for the caller's
+// estimate of it (see redisClock); the fourth, with a slot, the count
+// including it (see sharedLeftLateScript).
 var sharedTelegramScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local chat = tonumber(redis.call('GET', KEYS[2]) or '0')
 if chat > at then
-  return {0, string.format('%.0f', chat - now), string.format('%.0f', now)}
+  return {0, string.format('%.0f', chat - now), string.format('%.0f', now), 0}
 end
 redis.call('SET', KEYS[1], string.format('%.0f', at + tonumber(ARGV[1])), 'PX', ARGV[3])
 redis.call('SET', KEYS[2], string.format('%.0f', at + tonumber(ARGV[2])), 'PX', ARGV[3])
-return {1, string.format('%.0f', at - now), string.format('%.0f', now)}
+local seq = redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return {1, string.format('%.0f', at - now), string.format('%.0f', now), seq}
+`)
+
+// sharedLeftLateScript is telegramLimiter.leftLate in Redis: a message
+// that left late moves every replica's next overall slot to no earlier
+// than thirtiethAfter would have it. KEYS[1] global, KEYS[2] the count of
+// slots handed out; ARGV[1] the count when the message's slot was handed
+// out, ARGV[2] global interval µs, ARGV[3] a second and lateGuard, µs,
+// ARGV[4] Telegram's overall limit less one, ARGV[5] key lifetime ms. The
+// message left just now: the caller runs it as the message leaves.
+var sharedLeftLateScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local rest = tonumber(ARGV[4]) - (tonumber(redis.call('GET', KEYS[2]) or '0') - tonumber(ARGV[1]))
+if rest < 0 then
+  return 0
+end
+local target = now + tonumber(ARGV[3]) - rest * tonumber(ARGV[2])
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+if target <= at then
+  return 0
+end
+local n = math.ceil((target - at) / tonumber(ARGV[2]))
+redis.call('SET', KEYS[1], string.format('%.0f', at + n * tonumber(ARGV[2])), 'PX', ARGV[5])
+return n
 `)
 
 // sharedKeyedScript reserves the next slot for one key (a Slack channel):
@@ -110,9 +137,6 @@ type sharedTelegramLimiter struct {
 	group    time.Duration
 	sleepFor func(context.Context, time.Duration) error
 	clock    *redisClock // nil: waits as Redis counts them, from the reading of its answer
-	// moved is how far this replica has moved the overall slots back
-	// after late messages (leftLate).
-	moved atomic.Int64
 }
 
 func newSharedTelegramLimiter(rdb redis.UniversalClient, prefix string, globalPerSecond float64) *sharedTelegramLimiter {
@@ -129,32 +153,40 @@ func newSharedTelegramLimiter(rdb redis.UniversalClient, prefix string, globalPe
 // the local moment Redis's answer stands for (redisClock), so it may be
 // less than Redis said when the answer was read late.
 func (l *sharedTelegramLimiter) reserve(ctx context.Context, chatID int64) (wait time.Duration, ok bool, err error) {
+	wait, ok, _, err = l.reserveSeq(ctx, chatID)
+	return wait, ok, err
+}
+
+// reserveSeq is reserve, with the count of overall slots handed out once
+// this one was (see sharedLeftLateScript).
+func (l *sharedTelegramLimiter) reserveSeq(ctx context.Context, chatID int64) (wait time.Duration, ok bool, seq int64, err error) {
 	interval := l.chat
 	if chatID < 0 { // groups, supergroups and channels have negative ids
 		interval = l.group
 	}
-	keys := []string{l.prefix + "telegram:global", l.prefix + "telegram:chat:" + strconv.FormatInt(chatID, 10)}
+	keys := []string{l.prefix + "telegram:global", l.prefix + "telegram:chat:" + strconv.FormatInt(chatID, 10), l.prefix + "telegram:seq"}
 	if !perChat(ctx) { // edits and conversation replies: no limit per chat
 		keys[1], interval = l.prefix+"telegram:edit:"+strconv.FormatInt(chatID, 10), 0
 	}
 	res, err := sharedTelegramScript.Run(ctx, l.rdb, keys, ceilMicros(l.global), ceilMicros(interval), sharedKeyLife.Milliseconds()).Slice()
 	read := time.Now()
 	if err != nil {
-		return 0, false, fmt.Errorf("shared telegram limit: %w", err)
+		return 0, false, 0, fmt.Errorf("shared telegram limit: %w", err)
 	}
-	if len(res) != 3 {
-		return 0, false, fmt.Errorf("shared telegram limit: answer %v", res)
+	if len(res) != 4 {
+		return 0, false, 0, fmt.Errorf("shared telegram limit: answer %v", res)
 	}
 	us, err1 := strconv.ParseInt(fmt.Sprint(res[1]), 10, 64)
 	now, err2 := strconv.ParseInt(fmt.Sprint(res[2]), 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, false, fmt.Errorf("shared telegram limit: answer %v: %w", res, err)
+	seq, err3 := strconv.ParseInt(fmt.Sprint(res[3]), 10, 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return 0, false, 0, fmt.Errorf("shared telegram limit: answer %v: %w", res, err)
 	}
 	wait = time.Duration(us) * time.Microsecond
 	if l.clock != nil { // nil in tests of the script's arithmetic alone
 		wait = max(time.Until(l.clock.deadline(now, us, read)), 0)
 	}
-	return wait, fmt.Sprint(res[0]) == "1", nil
+	return wait, fmt.Sprint(res[0]) == "1", seq, nil
 }
 
 // wait blocks until a slot for a message to chatID comes, or ctx ends;
@@ -168,8 +200,7 @@ func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bul
 		if err != nil {
 			return err
 		}
-		movedBefore := time.Duration(l.moved.Load())
-		d, ok, err := l.reserve(ctx, chatID)
+		d, ok, seq, err := l.reserveSeq(ctx, chatID)
 		if err != nil {
 			leave()
 			return err
@@ -192,23 +223,23 @@ func (l *sharedTelegramLimiter) wait(ctx context.Context, chatID int64, gate bul
 			return err // a slot taken and not used is lost: never early, at worst a little late
 		}
 		if ok {
-			l.leftLate(ctx, time.Since(slot), movedBefore)
+			l.leftLate(ctx, seq, time.Since(slot))
 			return nil
 		}
 	}
 }
 
-// leftLate moves the overall slots of every replica back after a message
-// that left its slot late by late, given how far this replica had moved
-// them when the slot was handed out (see lateAllowance). An error is
-// dropped: the message is out, and the move only widens a margin.
-func (l *sharedTelegramLimiter) leftLate(ctx context.Context, late, movedBefore time.Duration) {
-	push := pushFor(late, time.Duration(l.moved.Load())-movedBefore, l.global)
-	if push <= 0 {
+// leftLate moves every replica's overall slots back after the message of
+// the seq-th slot left late by late (see lateAllowance): a call to Redis
+// only then. An error is dropped: the message is out, and the move only
+// widens a margin.
+func (l *sharedTelegramLimiter) leftLate(ctx context.Context, seq int64, late time.Duration) {
+	if l.global <= 0 || late <= lateAllowance(l.global) {
 		return
 	}
-	l.moved.Add(int64(push))
-	_ = sharedKeyedScript.Run(ctx, l.rdb, []string{l.prefix + "telegram:global"}, ceilMicros(push), sharedKeyLife.Milliseconds()).Err()
+	keys := []string{l.prefix + "telegram:global", l.prefix + "telegram:seq"}
+	_ = sharedLeftLateScript.Run(ctx, l.rdb, keys, seq, ceilMicros(l.global), (time.Second + lateGuard).Microseconds(),
+		telegramGlobalLimit-1, sharedKeyLife.Milliseconds()).Err()
 }
 
 // sharedKeyedLimiter is a KeyedLimiter (burst one) with its state in Redis.

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -151,14 +152,15 @@ func TestRedisClock_ALateReadingShortensTheWait(t *testing.T) {
 
 // TestSharedTelegramLimits_AStallMovesEveryReplicasSlotsOnce: a replica
 // whose message left late beyond the margin moves the overall slots in
-// Redis back for every replica, by what the lateness exceeds it; the
-// stall's later messages, whose slots were handed out before that move,
-// move nothing more; a lateness within the margin moves nothing. (On the
-// in-process Redis with its clock stopped, so the slots are read off the
-// script's arithmetic, to the microsecond it counts in.)
+// Redis back for every replica, just so far that the message's thirtieth
+// successor leaves a second and lateGuard after it; the same stall's next
+// message, whose successors have moved already, moves nothing more; a
+// lateness within the margin calls nothing. (On the in-process Redis,
+// whose clock the test sets, so the slots are the script's arithmetic.)
 func TestSharedTelegramLimits_AStallMovesEveryReplicasSlotsOnce(t *testing.T) {
 	m := testenv.MiniRedis(t)
-	m.Mini.SetTime(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	m.Mini.SetTime(t0)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr})
 	t.Cleanup(func() { rdb.Close() })
 	ctx := context.Background()
@@ -166,34 +168,37 @@ func TestSharedTelegramLimits_AStallMovesEveryReplicasSlotsOnce(t *testing.T) {
 	b := newSharedTelegramLimiter(rdb, "test:", telegramGlobalPerSecond)
 	a.clock, b.clock = nil, nil
 	interval := a.global
-	next := func(chat int64) time.Duration {
+	reserve := func(l *sharedTelegramLimiter, chat int64) (time.Duration, int64) {
 		t.Helper()
-		wait, ok, err := b.reserve(ctx, chat)
+		wait, ok, seq, err := l.reserveSeq(ctx, chat)
 		if err != nil || !ok {
 			t.Fatalf("reserve: ok %v err %v", ok, err)
 		}
-		return wait
+		return wait, seq
 	}
 	near := func(got, want time.Duration) bool {
 		return got >= want-2*time.Microsecond && got <= want+2*time.Microsecond
 	}
-	first := next(1)
+	// Three slots handed out at t0: 0, 1 and 2 intervals.
+	_, first := reserve(a, 1)
+	_, second := reserve(a, 2)
+	reserve(b, 3)
 	// Within the margin: nothing moves.
-	a.leftLate(ctx, lateAllowance(interval), 0)
-	if got := next(2); !near(got, first+interval) {
-		t.Errorf("after a lateness within the margin the next slot is at %s, want %s", got, first+interval)
+	a.leftLate(ctx, first, lateAllowance(interval))
+	m.Mini.SetTime(t0.Add(100 * time.Millisecond))
+	// The stall ends 100 ms after t0: the first message leaves 100 ms
+	// late, and moves the next slot so that the thirtieth after it (the
+	// 27th still to come) leaves a second and lateGuard after 100 ms.
+	a.leftLate(ctx, first, 100*time.Millisecond)
+	want := 100*time.Millisecond + time.Second + lateGuard - 27*interval
+	want = 3*interval + time.Duration(math.Ceil(float64(want-3*interval)/float64(interval)))*interval // whole intervals
+	next, _ := reserve(b, 4)
+	if got := 100*time.Millisecond + next; !near(got, want) {
+		t.Errorf("after a 100 ms stall the other replica's next slot is at %s after t0, want %s", got, want)
 	}
-	// A stall of 100 ms: its first message moves the slots.
-	before := time.Duration(a.moved.Load())
-	a.leftLate(ctx, 100*time.Millisecond, before)
-	push := 100*time.Millisecond - lateAllowance(interval)
-	third := next(3)
-	if want := first + 2*interval + push; !near(third, want) {
-		t.Errorf("after a 100 ms stall the other replica's next slot is at %s, want %s", third, want)
-	}
-	// Its second message, 65 ms late, was handed its slot before the move.
-	a.leftLate(ctx, 65*time.Millisecond, before)
-	if got := next(4); !near(got, third+interval) {
-		t.Errorf("the stall's second message moved the slots again: next at %s, want %s", got, third+interval)
+	// The stall's second message moves nothing more.
+	a.leftLate(ctx, second, 100*time.Millisecond-interval)
+	if after, _ := reserve(b, 5); !near(after, next+interval) {
+		t.Errorf("the stall's second message moved the slots again: next in %s, want %s", after, next+interval)
 	}
 }
