@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -83,6 +84,9 @@ func (cs *Complaints) HandleSync(ctx context.Context, t *asynq.Task) error {
 		var nd *NotDueError
 		if errors.As(err, &nd) {
 			return err // the post is someone else's to finish
+		}
+		if _, ok := notifier.RetryAfter(err); ok {
+			return err // the channel busy: this task posts it when retried (PostingMarker)
 		}
 		if rerr := cs.store.SetSupervisionMessage(context.WithoutCancel(ctx), c.ID, "", ""); rerr != nil {
 			return rerr

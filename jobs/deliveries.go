@@ -304,15 +304,9 @@ var errNotClaimed = errors.New("jobs: delivery not claimed")
 func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
 	if d.Kind == duban.MsgReply {
 		ctx = notifier.Urgent(ctx) // someone is waiting in a conversation
-	} else {
-		// A bulk message (or a post or update in a Slack channel) for a
-		// busy chat or channel goes back to the queue (the task is retried
-		// when it is free, not counted as a failure), so that its worker
-		// serves the others in the meantime: a wave of supervision posts
-		// at Slack's one a second held every worker for minutes, and
-		// reminders waited behind them.
-		ctx = notifier.Yielding(ctx)
 	}
+	// In a worker, ctx is Yielding (NewMux): a message for a busy chat or
+	// Slack channel goes back to the queue rather than hold the worker.
 	if msg.Edit != "" {
 		ctx = notifier.Editing(ctx)
 	}

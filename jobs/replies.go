@@ -83,9 +83,10 @@ func (o *Outbox) EnqueueReplies(ctx context.Context, ds ...*duban.Delivery) {
 // backoff; those already sent are skipped there. Nothing is lost to a
 // crash meanwhile: the rows stay queued, and reconcile re-enqueues them.
 //
-// The provider call outlives the caller's context (a webhook's request
-// whose client went away), within replyWithin, so that a reply is not cut
-// between its claim and its record.
+// The sends outlive the caller's context (a webhook's request whose
+// client went away), so that a reply is not cut between its claim and its
+// record; replyWithin bounds their waits (the limit's slot, the database)
+// — the provider call has its HTTP client's own timeout.
 func (o *Outbox) SendReplies(ctx context.Context, ds ...*duban.Delivery) {
 	var ids []int64
 	for _, d := range ds {
@@ -96,9 +97,9 @@ func (o *Outbox) SendReplies(ctx context.Context, ds ...*duban.Delivery) {
 	if len(ids) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyWithin)
-	defer cancel()
-	err := o.deliverAll(ctx, ids)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyWithin)
+	err := o.deliverAll(sctx, ids)
+	cancel()
 	if err == nil {
 		return
 	}
@@ -107,15 +108,19 @@ func (o *Outbox) SendReplies(ctx context.Context, ds ...*duban.Delivery) {
 		level = slog.LevelDebug // a rate limit's wait: the ordinary course of a burst
 	}
 	o.log.Log(ctx, level, "reply not sent at once; handed to its task", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
+	// The hand-off has a moment of its own: the sends may have used up
+	// theirs (a call that hung until its client's timeout).
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	t := NewReplySendTask(duban.Delivery{ID: ids[0]}, ids[1:]...)
-	if err := o.queue.enqueue(ctx, t, asynq.ProcessIn(RetryDelay(0, err, t))); err != nil {
+	if err := o.queue.enqueue(ectx, t, asynq.ProcessIn(RetryDelay(0, err, t))); err != nil {
 		o.log.Warn("enqueue reply; reconcile will retry", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
 	}
 }
 
-// replyWithin bounds the replies SendReplies makes in its caller, as a
-// reply task's timeout bounds a worker's.
-const replyWithin = time.Minute
+// replyWithin bounds the waits of the replies SendReplies makes in its
+// caller: well within the webhook's answer, which Telegram waits for.
+const replyWithin = 30 * time.Second
 
 // deliverAll sends the deliveries ids in order, stopping at the first
 // error: a retry starts again from the first, and those sent are skipped.
@@ -181,6 +186,16 @@ func (o *Outbox) Post(ctx context.Context, key string, ch duban.Channel, to duba
 			return "", &NotDueError{Wait: postRetry} // claimed by someone else meanwhile
 		}
 		if err := o.send(ctx, d, sender, to, o.repeatLine(d, "", msg), func(context.Context) error { return nil }); err != nil {
+			if _, ok := notifier.RetryAfter(err); ok {
+				// Told to come back (the channel busy) before anything
+				// left: the row goes, so that reconcile does not send this
+				// render behind the caller's back; the caller's task,
+				// retried, renders and plans it afresh. A row tried
+				// already stays, as every tried delivery does.
+				if _, derr := o.store.DropUntried(context.WithoutCancel(ctx), d.ID); derr != nil {
+					o.log.Warn("drop untried post", slog.String("key", key), slog.Any("error", derr))
+				}
+			}
 			return "", err
 		}
 		if d, err = o.store.DeliveryByID(ctx, d.ID); err != nil {

@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -142,6 +143,53 @@ func TestReplies_SentReplyKeepsNeitherTextNorChat(t *testing.T) {
 		}
 		if got.Status != duban.DeliverySent || got.Payload != "{}" || got.ProviderMessageID != "" || got.SentAt == nil {
 			t.Errorf("the reply's row after it was sent: %+v", got)
+		}
+	})
+}
+
+// busyChannel is a Slack sender whose channel is booked for busy seconds
+// at its first wait: a yielding post is told to come back.
+type busyChannel struct {
+	notifier.Sender
+	busy time.Duration
+}
+
+func (b *busyChannel) Wait(ctx context.Context, addr duban.Address, prepare func() error) error {
+	if b.busy > 0 {
+		busy := b.busy
+		b.busy = 0
+		return &notifier.RateLimitError{Channel: duban.ChannelSlack, RetryAfter: busy}
+	}
+	return prepare()
+}
+
+// A post told to come back before anything left (its channel booked
+// ahead) leaves no row behind: reconcile would otherwise send that render
+// while the task, retried, renders the complaint afresh. The retry posts
+// the new render, once.
+func TestPost_ToldToComeBackLeavesNoRowForReconcile(t *testing.T) {
+	storagetest.EachURL(t, func(t *testing.T, url string) {
+		h := newHarness(t, url)
+		slack := &busyChannel{Sender: h.rec.sender(duban.ChannelSlack, func(a duban.Address) bool { return a.SlackUserID != "" }), busy: 4 * time.Second}
+		h.build(notifier.Senders{duban.ChannelSlack: slack})
+		to := duban.Address{Name: "supervision", SlackUserID: "C0SUPERVISION"}
+
+		_, err := h.outbox.Post(h.ctx, "csync:1:post", duban.ChannelSlack, to, duban.Message{Text: "已受理"})
+		if after, ok := notifier.RetryAfter(err); !ok || after != 4*time.Second || jobs.IsFailure(err) {
+			t.Fatalf("post to a busy channel = %v; want told to come back in 4s, not a failure", err)
+		}
+		queued, err := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Status: duban.DeliveryQueued})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(queued) != 0 {
+			t.Fatalf("%d rows queued after the post was told to come back; reconcile would send them", len(queued))
+		}
+		if _, err := h.outbox.Post(h.ctx, "csync:1:post", duban.ChannelSlack, to, duban.Message{Text: "已交办"}); err != nil {
+			t.Fatalf("the retry: %v", err)
+		}
+		if sent := h.rec.all(); len(sent) != 1 || sent[0].Msg.Text != "已交办" {
+			t.Errorf("posted %+v; want the retry's render once", sent)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,17 @@ func NewServer(r asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) *asynq.
 // NewMux registers every handler; housekeeping runs with each SLA check.
 func NewMux(hs *Hearings, ob *Outbox, rc *Reconciler, cs *Complaints, housekeeping ...Housekeeping) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	// A worker's sends yield (notifier.Yielding): a message for a busy chat
+	// or Slack channel goes back to the queue (its task retried when it is
+	// free, not counted as a failure) so that the worker serves the others
+	// meanwhile — a wave of supervision posts at Slack's one a second held
+	// every worker for minutes, and reminders waited behind them. A request
+	// (a bulletin sent from the web) has no queue to go back to: it waits.
+	mux.Use(func(h asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			return h.ProcessTask(notifier.Yielding(ctx), t)
+		})
+	})
 	mux.HandleFunc(TypeComplaintSync, cs.HandleSync)
 	mux.HandleFunc(TypeChannelEscalation, hs.HandleChannelEscalation)
 	mux.HandleFunc(TypeSLACheck, cs.handleSLACheck(housekeeping))

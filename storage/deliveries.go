@@ -65,6 +65,19 @@ func (s *Store) ClaimDeliveryAs(ctx context.Context, id int64, sender string) (b
 	return n == 1, nil
 }
 
+// DropUntried deletes delivery id if it is still queued and was never
+// tried: a post whose caller was told to come back before anything was
+// sent (its channel busy), so that reconcile does not send its render
+// while the caller's task, retried, renders it afresh. It reports whether
+// it did.
+func (s *Store) DropUntried(ctx context.Context, id int64) (bool, error) {
+	n, err := s.exec(ctx, `DELETE FROM deliveries WHERE id = ? AND status = ? AND attempts = 0`, id, duban.DeliveryQueued)
+	if err != nil {
+		return false, fmt.Errorf("drop untried delivery %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // DeliverySent records the provider's acceptance.
 func (s *Store) DeliverySent(ctx context.Context, id int64, providerID string) error {
 	now := s.now()

@@ -226,6 +226,9 @@ type rebound struct {
 const reboundMax = 10000
 
 func (s *Store) rebind(q string) string {
+	if s.dialect != Postgres {
+		return q // SQLite takes ? as written
+	}
 	if v, ok := s.rebound.m.Load(q); ok {
 		return v.(string)
 	}
