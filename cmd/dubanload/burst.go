@@ -88,7 +88,15 @@ func tallyWave(ctx context.Context, d *deployment, r *result, w *wave) hearingTa
 }
 
 func checkLog(ctx context.Context, d *deployment, r *result) deliveryLog {
-	log, err := readDeliveryLog(ctx, d.db)
+	// A periodic task's message may be in flight as the load ends (a
+	// supervision post waiting its channel's slot, queued a few seconds):
+	// what is still queued or sending 20 s on is left for good.
+	var log deliveryLog
+	var err error
+	waitUntil(ctx, 20*time.Second, func() bool {
+		log, err = readDeliveryLog(ctx, d.db)
+		return err == nil && log.ByStatus["queued"] == 0 && log.ByStatus["sending"] == 0
+	})
 	if err != nil {
 		r.fail("read delivery log: %v", err)
 		return log
