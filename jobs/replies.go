@@ -170,8 +170,19 @@ func (o *Outbox) Post(ctx context.Context, key string, ch duban.Channel, to duba
 	if err != nil {
 		return "", err
 	}
-	if _, err := o.store.CreateDelivery(ctx, d); err != nil {
+	payload := d.Payload
+	created, err := o.store.CreateDelivery(ctx, d)
+	if err != nil {
 		return "", err
+	}
+	if !created && d.Status == duban.DeliveryQueued && d.Payload != payload {
+		// Back after its channel was busy (or a failure): the post says
+		// what is true now. The row stays queued meanwhile, so that
+		// reconcile sends it should this task be lost.
+		if _, err := o.store.RenderAgain(ctx, d.ID, payload); err != nil {
+			return "", err
+		}
+		d.Payload = payload
 	}
 	for attempt := 0; ; attempt++ {
 		switch d.Status {
@@ -186,16 +197,6 @@ func (o *Outbox) Post(ctx context.Context, key string, ch duban.Channel, to duba
 			return "", &NotDueError{Wait: postRetry} // claimed by someone else meanwhile
 		}
 		if err := o.send(ctx, d, sender, to, o.repeatLine(d, "", msg), func(context.Context) error { return nil }); err != nil {
-			if _, ok := notifier.RetryAfter(err); ok {
-				// Told to come back (the channel busy) before anything
-				// left: the row goes, so that reconcile does not send this
-				// render behind the caller's back; the caller's task,
-				// retried, renders and plans it afresh. A row tried
-				// already stays, as every tried delivery does.
-				if _, derr := o.store.DropUntried(context.WithoutCancel(ctx), d.ID); derr != nil {
-					o.log.Warn("drop untried post", slog.String("key", key), slog.Any("error", derr))
-				}
-			}
 			return "", err
 		}
 		if d, err = o.store.DeliveryByID(ctx, d.ID); err != nil {

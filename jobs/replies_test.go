@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,33 +164,51 @@ func (b *busyChannel) Wait(ctx context.Context, addr duban.Address, prepare func
 	return prepare()
 }
 
-// A post told to come back before anything left (its channel booked
-// ahead) leaves no row behind: reconcile would otherwise send that render
-// while the task, retried, renders the complaint afresh. The retry posts
-// the new render, once.
-func TestPost_ToldToComeBackLeavesNoRowForReconcile(t *testing.T) {
+// A post told to come back (its channel booked ahead) keeps its row
+// queued — should its task be lost, reconcile sends it — and each time
+// the task comes back the row says what the task renders now, so that
+// whoever sends it sends the latest, once.
+func TestPost_ToldToComeBackKeepsTheLatestRenderForReconcile(t *testing.T) {
 	storagetest.EachURL(t, func(t *testing.T, url string) {
 		h := newHarness(t, url)
 		slack := &busyChannel{Sender: h.rec.sender(duban.ChannelSlack, func(a duban.Address) bool { return a.SlackUserID != "" }), busy: 4 * time.Second}
 		h.build(notifier.Senders{duban.ChannelSlack: slack})
 		to := duban.Address{Name: "supervision", SlackUserID: "C0SUPERVISION"}
+		queued := func() []duban.Delivery {
+			t.Helper()
+			ds, err := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Status: duban.DeliveryQueued})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ds
+		}
 
 		_, err := h.outbox.Post(h.ctx, "csync:1:post", duban.ChannelSlack, to, duban.Message{Text: "已受理"})
 		if after, ok := notifier.RetryAfter(err); !ok || after != 4*time.Second || jobs.IsFailure(err) {
 			t.Fatalf("post to a busy channel = %v; want told to come back in 4s, not a failure", err)
 		}
-		queued, err := h.store.Deliveries(h.ctx, storage.DeliveryFilter{Status: duban.DeliveryQueued})
-		if err != nil {
-			t.Fatal(err)
+		if q := queued(); len(q) != 1 || !strings.Contains(q[0].Payload, "已受理") {
+			t.Fatalf("queued after the first try: %+v; want the post's row, for reconcile", q)
 		}
-		if len(queued) != 0 {
-			t.Fatalf("%d rows queued after the post was told to come back; reconcile would send them", len(queued))
+		// The task comes back after the complaint changed; busy again.
+		slack.busy = 2 * time.Second
+		if _, err := h.outbox.Post(h.ctx, "csync:1:post", duban.ChannelSlack, to, duban.Message{Text: "已交办"}); err == nil {
+			t.Fatal("a busy channel took the post")
 		}
+		q := queued()
+		if len(q) != 1 || !strings.Contains(q[0].Payload, "已交办") {
+			t.Fatalf("queued after the second try: %+v; want one row saying 已交办", q)
+		}
+		// The task is lost (Redis flushed); reconcile's task sends the row.
+		if err := h.outbox.Deliver(h.ctx, q[0].ID); err != nil {
+			t.Fatalf("reconcile's send: %v", err)
+		}
+		// The task, back after all, finds it sent.
 		if _, err := h.outbox.Post(h.ctx, "csync:1:post", duban.ChannelSlack, to, duban.Message{Text: "已交办"}); err != nil {
-			t.Fatalf("the retry: %v", err)
+			t.Fatalf("the task's last try: %v", err)
 		}
 		if sent := h.rec.all(); len(sent) != 1 || sent[0].Msg.Text != "已交办" {
-			t.Errorf("posted %+v; want the retry's render once", sent)
+			t.Errorf("posted %+v; want the latest render once", sent)
 		}
 	})
 }

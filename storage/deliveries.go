@@ -65,15 +65,15 @@ func (s *Store) ClaimDeliveryAs(ctx context.Context, id int64, sender string) (b
 	return n == 1, nil
 }
 
-// DropUntried deletes delivery id if it is still queued and was never
-// tried: a post whose caller was told to come back before anything was
-// sent (its channel busy), so that reconcile does not send its render
-// while the caller's task, retried, renders it afresh. It reports whether
-// it did.
-func (s *Store) DropUntried(ctx context.Context, id int64) (bool, error) {
-	n, err := s.exec(ctx, `DELETE FROM deliveries WHERE id = ? AND status = ? AND attempts = 0`, id, duban.DeliveryQueued)
+// RenderAgain replaces the payload of delivery id while it is still
+// queued: a post whose task comes back (its channel was busy) sends what
+// it renders now, not what it rendered first; and reconcile, should the
+// task be lost, sends the latest. It reports whether it did.
+func (s *Store) RenderAgain(ctx context.Context, id int64, payload string) (bool, error) {
+	n, err := s.exec(ctx, `UPDATE deliveries SET payload = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		payload, s.now(), id, duban.DeliveryQueued)
 	if err != nil {
-		return false, fmt.Errorf("drop untried delivery %d: %w", id, err)
+		return false, fmt.Errorf("render delivery %d again: %w", id, err)
 	}
 	return n == 1, nil
 }
