@@ -3,6 +3,7 @@ package notifier
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -529,5 +530,25 @@ func TestTelegramLimiter_ALateMessageOnAnIdleLimiterCostsNoSecond(t *testing.T) 
 				t.Errorf("the next message waits %s after one that left %s late; want at most one slot (%s)", wait, late, interval)
 			}
 		})
+	}
+}
+
+// TestTelegramLimiter_ALiftedLimitIgnoresLateness: with the overall limit
+// lifted (benchmarks give +Inf) a late message moves nothing, and returns.
+func TestTelegramLimiter_ALiftedLimitIgnoresLateness(t *testing.T) {
+	for _, perSecond := range []float64{0, math.Inf(1), 1e12} {
+		clock := duban.NewManualClock(t0)
+		l := newTelegramLimiter(perSecond, clock.Now)
+		s, _, ok := l.reserve(1)
+		if !ok {
+			t.Fatalf("%g a second: no slot", perSecond)
+		}
+		done := make(chan struct{})
+		go func() { l.leftLate(s, s.at.Add(time.Second)); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%g a second: leftLate did not return", perSecond)
+		}
 	}
 }
