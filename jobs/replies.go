@@ -53,12 +53,7 @@ func addressed(key string, ch duban.Channel, to duban.Address, msg duban.Message
 // failure is logged: reconcile re-enqueues queued rows. With
 // OutboxConfig.Immediate they are sent at once instead.
 func (o *Outbox) EnqueueReplies(ctx context.Context, ds ...*duban.Delivery) {
-	var ids []int64
-	for _, d := range ds {
-		if d != nil && d.Status == duban.DeliveryQueued {
-			ids = append(ids, d.ID)
-		}
-	}
+	ids := queuedIDs(ds)
 	if len(ids) == 0 {
 		return
 	}
@@ -71,6 +66,17 @@ func (o *Outbox) EnqueueReplies(ctx context.Context, ds ...*duban.Delivery) {
 	if err := o.queue.enqueue(ctx, NewReplySendTask(duban.Delivery{ID: ids[0]}, ids[1:]...)); err != nil {
 		o.log.Warn("enqueue reply; reconcile will retry", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
 	}
+}
+
+// queuedIDs are the ids of the deliveries of ds still queued, in order.
+func queuedIDs(ds []*duban.Delivery) []int64 {
+	var ids []int64
+	for _, d := range ds {
+		if d != nil && d.Status == duban.DeliveryQueued {
+			ids = append(ids, d.ID)
+		}
+	}
+	return ids
 }
 
 // SendReplies sends the planned replies to one update at once, in the
@@ -88,12 +94,7 @@ func (o *Outbox) EnqueueReplies(ctx context.Context, ds ...*duban.Delivery) {
 // record; replyWithin bounds their waits (the limit's slot, the database)
 // — the provider call has its HTTP client's own timeout.
 func (o *Outbox) SendReplies(ctx context.Context, ds ...*duban.Delivery) {
-	var ids []int64
-	for _, d := range ds {
-		if d != nil && d.Status == duban.DeliveryQueued {
-			ids = append(ids, d.ID)
-		}
-	}
+	ids := queuedIDs(ds)
 	if len(ids) == 0 {
 		return
 	}
