@@ -113,3 +113,76 @@ func (q *Queue) WithdrawReminder(r duban.Reminder) error {
 	}
 	return nil
 }
+
+// The queues RescueOrphans looks at: every queue a worker serves
+// (NewServer).
+var servedQueues = []string{QueueConversation, QueueName}
+
+// rescueSuffix marks the task id of a rescued task's copy: one copy per
+// orphan, however many replicas find it, and a copy orphaned in turn gets
+// a copy of its own.
+const rescueSuffix = "~rescued"
+
+// RescueOrphans queues again, each under a task id of its own, the tasks
+// left active by a worker that died (a SIGKILL, a lost machine) and
+// returns how many it queued; one rescued before is not queued again. asynq takes such a task for orphaned once
+// its lease runs out, 30 s after the dead worker's last heartbeat, but its
+// own recoverer looks only once a minute and only at leases out for 30 s
+// more, and retries after the task's backoff: a reminder due at the kill
+// left minutes late, and the harness counted it lost (docs/RELIABILITY.md,
+// scenario 2). Reconcile cannot help: the orphan holds the task id it
+// would enqueue. Every handler re-reads its rows first (a reminder done, a
+// delivery no longer queued, a dedupe key taken), so the copy and the
+// original, when asynq's recoverer retries it later, do the work once.
+func (q *Queue) RescueOrphans(ctx context.Context) (int, error) {
+	n := 0
+	for _, queue := range servedQueues {
+		for page := 1; ; page++ {
+			ts, err := q.inspector.ListActiveTasks(queue, asynq.Page(page), asynq.PageSize(rescuePage))
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				break
+			}
+			if err != nil {
+				return n, fmt.Errorf("jobs: list active tasks of %s: %w", queue, err)
+			}
+			for _, t := range ts {
+				if !t.IsOrphaned {
+					continue
+				}
+				_, err := q.client.EnqueueContext(ctx, rescued(t))
+				switch {
+				case errors.Is(err, asynq.ErrTaskIDConflict):
+					// rescued already, by this replica or another
+				case err != nil:
+					return n, fmt.Errorf("jobs: rescue %s: %w", t.ID, err)
+				default:
+					n++
+				}
+			}
+			if len(ts) < rescuePage {
+				break
+			}
+		}
+	}
+	return n, nil
+}
+
+// rescuePage is how many active tasks RescueOrphans reads at a time: more
+// than the workers of a few replicas, so one page is the rule.
+const rescuePage = 500
+
+// rescued is the copy of an orphaned task: its type, payload, queue and
+// limits, under the orphan's id marked rescued.
+func rescued(t *asynq.TaskInfo) *asynq.Task {
+	opts := []asynq.Option{asynq.TaskID(t.ID + rescueSuffix), asynq.Queue(t.Queue), asynq.MaxRetry(t.MaxRetry)}
+	if t.Timeout > 0 {
+		opts = append(opts, asynq.Timeout(t.Timeout))
+	}
+	if !t.Deadline.IsZero() {
+		opts = append(opts, asynq.Deadline(t.Deadline))
+	}
+	if t.Retention > 0 {
+		opts = append(opts, asynq.Retention(t.Retention))
+	}
+	return asynq.NewTask(t.Type, t.Payload, opts...)
+}

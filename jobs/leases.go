@@ -38,8 +38,9 @@ func (o *Outbox) RenewLease(ctx context.Context) error {
 	return o.store.RenewLease(ctx, o.sender, LeaseTTL)
 }
 
-// KeepLease renews this process's lease every LeaseRenew, and takes over
-// the rows of senders that are gone, until ctx ends; then it releases the
+// KeepLease renews this process's lease every LeaseRenew, takes over the
+// rows of senders that are gone and queues again the tasks their workers
+// left running (Queue.RescueOrphans), until ctx ends; then it releases the
 // lease (call it after the workers drained: a row still sending then was
 // abandoned, and is for another replica to take over).
 func (o *Outbox) KeepLease(ctx context.Context) {
@@ -51,6 +52,13 @@ func (o *Outbox) KeepLease(ctx context.Context) {
 		}
 		if _, err := o.TakeOver(ctx); err != nil && ctx.Err() == nil {
 			o.log.Warn("take over deliveries of gone senders", slog.Any("error", err))
+		}
+		if o.queue != nil {
+			if n, err := o.queue.RescueOrphans(ctx); err != nil && ctx.Err() == nil {
+				o.log.Warn("rescue tasks of dead workers", slog.Any("error", err))
+			} else if n > 0 {
+				o.log.Warn("tasks left running by a dead worker queued again", slog.Int("count", n))
+			}
 		}
 		select {
 		case <-ctx.Done():

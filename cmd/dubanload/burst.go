@@ -95,7 +95,7 @@ func checkLog(ctx context.Context, d *deployment, r *result) deliveryLog {
 	var err error
 	waitUntil(ctx, 20*time.Second, func() bool {
 		log, err = readDeliveryLog(ctx, d.db)
-		return err == nil && log.ByStatus["queued"] == 0 && log.ByStatus["sending"] == 0
+		return err == nil && log.settled()
 	})
 	if err != nil {
 		r.fail("read delivery log: %v", err)
@@ -104,6 +104,9 @@ func checkLog(ctx context.Context, d *deployment, r *result) deliveryLog {
 	r.info("delivery log: %s", log)
 	if n := log.ByStatus["sending"]; n > 0 {
 		r.fail("%d deliveries left `sending` and never sent (the crash policy of issue 9 — resend once as a possible repeat — is not in this build)", n)
+	}
+	if log.Overdue > 0 {
+		r.fail("%d timed steps still pending more than %s past their due time", log.Overdue, overdueAfter)
 	}
 	if n := log.ByStatus["queued"]; n > 0 {
 		r.fail("%d deliveries still `queued` at the end", n)
@@ -119,18 +122,18 @@ func checkLog(ctx context.Context, d *deployment, r *result) deliveryLog {
 }
 
 // recover waits until the delivery log holds nothing queued or sending
-// (everything planned has left), up to timeout, and records how long that
+// (everything planned has left) and no timed step is overdue, up to timeout, and records how long that
 // took.
 func (d *deployment) recover(ctx context.Context, r *result, timeout time.Duration) bool {
 	start := time.Now()
 	ok := waitUntil(ctx, timeout, func() bool {
 		log, err := readDeliveryLog(ctx, d.db)
-		return err == nil && log.ByStatus["queued"] == 0 && log.ByStatus["sending"] == 0
+		return err == nil && log.settled()
 	})
 	if ok {
-		r.info("delivery log settled (nothing queued or sending) %s after the load", time.Since(start).Round(100*time.Millisecond))
+		r.info("delivery log settled (nothing queued or sending, no step overdue) %s after the load", time.Since(start).Round(100*time.Millisecond))
 	} else {
-		r.info("delivery log still holds queued or sending rows %s after the load", timeout)
+		r.info("delivery log still holds queued or sending rows, or a step is overdue, %s after the load", timeout)
 	}
 	time.Sleep(2 * time.Second) // a repeat in flight arrives
 	return ok

@@ -106,6 +106,20 @@ func lostRepeated(expected map[string][]string, got map[string]int) (lost, repea
 type deliveryLog struct {
 	ByStatus       map[string]int
 	PossibleRepeat int // -1 when the column does not exist yet
+	// Overdue counts the timed steps still pending more than overdueAfter
+	// past their due time: a reminder whose task was lost has no delivery
+	// row yet, so the log can look settled without it.
+	Overdue int
+}
+
+// overdueAfter is how long past its due time a step may still be pending
+// without being counted overdue: its task waits in place for the due
+// time, then plans its messages.
+const overdueAfter = 5 * time.Second
+
+// settled: nothing planned is left to send, and no step overdue.
+func (d deliveryLog) settled() bool {
+	return d.ByStatus["queued"] == 0 && d.ByStatus["sending"] == 0 && d.Overdue == 0
 }
 
 func (d deliveryLog) String() string {
@@ -122,6 +136,9 @@ func (d deliveryLog) String() string {
 		fmt.Fprintf(&b, "possible_repeat=%d", d.PossibleRepeat)
 	} else {
 		b.WriteString("possible_repeat=(no column)")
+	}
+	if d.Overdue > 0 {
+		fmt.Fprintf(&b, " steps_overdue=%d", d.Overdue)
 	}
 	return strings.TrimSpace(b.String())
 }
@@ -150,6 +167,10 @@ func readDeliveryLog(ctx context.Context, dbURL string) (deliveryLog, error) {
 	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
 		WHERE table_name = 'deliveries' AND column_name = 'possible_repeat')`).Scan(&has); err == nil && has {
 		_ = db.QueryRowContext(ctx, "SELECT count(*) FROM deliveries WHERE possible_repeat").Scan(&d.PossibleRepeat)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM reminders WHERE status = 'pending' AND due_at < $1",
+		time.Now().Add(-overdueAfter)).Scan(&d.Overdue); err != nil {
+		return d, fmt.Errorf("overdue steps: %w", err)
 	}
 	return d, rows.Err()
 }
