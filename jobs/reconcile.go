@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -89,20 +91,26 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (ReconcileStats, error) {
 	before := now.Add(2 * rc.interval)
 	var err error
 	st.Reminders, err = enqueueAll(ctx, rc.page,
-		func(ctx context.Context, after int64) ([]duban.Reminder, error) {
-			return rc.store.PendingRemindersAfter(ctx, before, after, rc.page)
+		func(ctx context.Context, after int64) ([]duban.Reminder, int64, int, error) {
+			rs, err := rc.store.PendingRemindersAfter(ctx, before, after, rc.page)
+			if err != nil || len(rs) == 0 {
+				return nil, after, 0, err
+			}
+			return rs, rs[len(rs)-1].ID, len(rs), nil
 		},
-		func(r duban.Reminder) int64 { return r.ID },
 		rc.queue.EnqueueReminder, rc.metrics.Reconciled.WithLabelValues(TypeReminderSend))
 	if err != nil {
 		return st, err
 	}
 	st.Deliveries, err = enqueueAll(ctx, rc.page,
-		func(ctx context.Context, after int64) ([]duban.Delivery, error) {
-			return rc.store.QueuedDeliveriesAfter(ctx, after, rc.page)
+		func(ctx context.Context, after int64) ([]sendChain, int64, int, error) {
+			ds, err := rc.store.QueuedDeliveriesAfter(ctx, after, rc.page)
+			if err != nil || len(ds) == 0 {
+				return nil, after, 0, err
+			}
+			return chains(ds), ds[len(ds)-1].ID, len(ds), nil
 		},
-		func(d duban.Delivery) int64 { return d.ID },
-		rc.queue.EnqueueDelivery, rc.metrics.Reconciled.WithLabelValues(TypeDeliverySend))
+		rc.queue.enqueueChain, rc.metrics.Reconciled.WithLabelValues(TypeDeliverySend))
 	if err != nil {
 		return st, err
 	}
@@ -117,12 +125,14 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (ReconcileStats, error) {
 }
 
 // enqueueAll walks rows a page at a time, each page the rows after the
-// last id of the one before (page returns at most size), and enqueues
-// every row, reconcileWorkers at a time, while the next page is read. It
-// returns how many rows were enqueued (or found already there), each
-// counted in done as it goes, and the first error, which stops the walk.
-func enqueueAll[T any](ctx context.Context, size int, page func(ctx context.Context, afterID int64) ([]T, error),
-	id func(T) int64, enqueue func(context.Context, T) error, done prometheus.Counter) (int, error) {
+// last id of the one before (page reads at most size rows and returns
+// what to enqueue for them, the last row's id and how many it read), and
+// enqueues each item, reconcileWorkers at a time, while the next page is
+// read. It returns how many items were enqueued (or found already there),
+// each counted in done as it goes, and the first error, which stops the
+// walk.
+func enqueueAll[T any](ctx context.Context, size int, page func(ctx context.Context, afterID int64) (items []T, lastID int64, read int, err error),
+	enqueue func(context.Context, T) error, done prometheus.Counter) (int, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	rows := make(chan T, size)
 	var n atomic.Int64
@@ -130,7 +140,7 @@ func enqueueAll[T any](ctx context.Context, size int, page func(ctx context.Cont
 		defer close(rows)
 		var after int64
 		for {
-			rs, err := page(ctx, after)
+			rs, last, read, err := page(ctx, after)
 			if err != nil {
 				return err
 			}
@@ -141,10 +151,10 @@ func enqueueAll[T any](ctx context.Context, size int, page func(ctx context.Cont
 					return ctx.Err()
 				}
 			}
-			if len(rs) < size {
+			if read < size {
 				return nil
 			}
-			after = id(rs[len(rs)-1])
+			after = last
 		}
 	})
 	for range reconcileWorkers {
@@ -185,4 +195,61 @@ func (rc *Reconciler) HandleReconcile(ctx context.Context, _ *asynq.Task) error 
 			slog.Int("reminders", st.Reminders), slog.Int("deliveries", st.Deliveries))
 	}
 	return err
+}
+
+// sendChain is what reconcile enqueues for queued deliveries: one row, or
+// the queued replies to one update, sent in order by one task.
+type sendChain struct {
+	first duban.Delivery
+	then  []int64
+}
+
+// chains groups the queued deliveries ds (in id order) for reconcile: the
+// replies to one update — their dedupe keys the update's key and their
+// place, "tg:<update>:<i>" (bot/telegram) — become one chain, in order,
+// under the first's task id, as the webhook and EnqueueReplies hand them
+// over; every other row goes alone. A task for each reply would let a
+// reply held back by a 429, its chain waiting for retry_after, be
+// overtaken by the ones after it: the next prompt before the edit that
+// takes the pressed buttons away. A chain still waiting keeps its id, so
+// the pass enqueues nothing new for it. The replies of one update are
+// planned in one transaction, so a page splits them only at its edge.
+func chains(ds []duban.Delivery) []sendChain {
+	var out []sendChain
+	at := map[string]int{} // an update's key: its chain in out
+	for _, d := range ds {
+		if d.Kind == duban.MsgReply {
+			if key, ok := updateKey(d.DedupeKey); ok {
+				if i, ok := at[key]; ok {
+					out[i].then = append(out[i].then, d.ID)
+					continue
+				}
+				at[key] = len(out)
+			}
+		}
+		out = append(out, sendChain{first: d})
+	}
+	return out
+}
+
+// updateKey is the key of the update a reply's dedupe key names, its
+// place in the update's replies cut off: "tg:42" of "tg:42:1".
+func updateKey(dedupe string) (string, bool) {
+	i := strings.LastIndexByte(dedupe, ':')
+	if i <= 0 {
+		return "", false
+	}
+	if _, err := strconv.Atoi(dedupe[i+1:]); err != nil {
+		return "", false
+	}
+	return dedupe[:i], true
+}
+
+// enqueueChain enqueues c's task: a reply chain's on the conversation
+// queue, or the row's own.
+func (q *Queue) enqueueChain(ctx context.Context, c sendChain) error {
+	if c.first.Kind == duban.MsgReply {
+		return q.enqueue(ctx, NewReplySendTask(c.first, c.then...))
+	}
+	return q.EnqueueDelivery(ctx, c.first)
 }

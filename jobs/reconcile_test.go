@@ -1,7 +1,10 @@
 package jobs_test
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"net"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/jobs"
+	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
 )
 
@@ -231,5 +235,79 @@ func TestReconcile_PeriodicPassLeavesOutWhileOneRuns(t *testing.T) {
 	// gone) instead of being left out.
 	if err := rc.HandleReconcile(h.ctx, task); err == nil {
 		t.Error("a pass after the running one ended = nil, want it to run and fail on the closed Redis")
+	}
+}
+
+// replyTasks are the reply tasks on the conversation queue, due or
+// waiting: each its first delivery and the ones it sends after it.
+func replyTasks(t *testing.T, h *harness) map[int64][]int64 {
+	t.Helper()
+	out := map[int64][]int64{}
+	for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){h.insp.ListPendingTasks, h.insp.ListScheduledTasks} {
+		ts, err := list(jobs.QueueConversation)
+		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			t.Fatal(err)
+		}
+		for _, ti := range ts {
+			var p jobs.DeliveryPayload
+			if err := json.Unmarshal(ti.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			out[p.DeliveryID] = p.Then
+		}
+	}
+	return out
+}
+
+// A pass rebuilds the queued replies to one update as one task sending
+// them in order, as the webhook hands them over, not a task each: with a
+// task each, a reply held back by a 429 (its task waiting for Telegram's
+// retry_after) was overtaken by the replies after it — the next prompt
+// before the edit taking the pressed buttons away. A chain still waiting
+// keeps its task and gains no other.
+func TestReconcile_KeepsTheRepliesToAnUpdateInOrder(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	plan := func(update, n int) []int64 {
+		t.Helper()
+		var ids []int64
+		err := h.store.InTx(h.ctx, func(tx *storage.Store) error {
+			for i := range n {
+				d, err := h.outbox.PlanReply(h.ctx, tx, fmt.Sprintf("tg:%d:%d", update, i), duban.ChannelTelegram,
+					duban.Address{TelegramChatID: 9000 + int64(update)}, duban.Message{Text: fmt.Sprintf("reply %d of update %d", i, update)})
+				if err != nil {
+					return err
+				}
+				ids = append(ids, d.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	u7, u8 := plan(7, 3), plan(8, 2)
+	rc := jobs.NewReconciler(h.store, h.queue, jobs.ReconcilerConfig{Clock: h.clock, Log: h.log, Metrics: h.metrics})
+	if _, err := rc.Reconcile(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64][]int64{u7[0]: u7[1:], u8[0]: u8[1:]}
+	if got := replyTasks(t, h); !reflect.DeepEqual(got, want) {
+		t.Fatalf("reply tasks after a pass (first: then) = %v, want one chain an update %v", got, want)
+	}
+
+	// Telegram refused update 7's first reply: its chain waits for
+	// retry_after when the next pass comes.
+	h.redis.Mini.FlushAll()
+	client := asynq.NewClient(asynq.RedisClientOpt{Addr: h.redis.Addr})
+	defer client.Close()
+	if _, err := client.Enqueue(jobs.NewReplySendTask(duban.Delivery{ID: u7[0]}, u7[1:]...), asynq.ProcessIn(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Reconcile(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := replyTasks(t, h); !reflect.DeepEqual(got, want) {
+		t.Fatalf("reply tasks after a pass over a waiting chain = %v, want %v", got, want)
 	}
 }
