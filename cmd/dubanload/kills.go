@@ -229,10 +229,13 @@ func killRun(ctx context.Context, h *harness, r *result, webhook bool, mode stri
 		r.info("%s: not every reminder arrived: %d messages accepted in all", mode, d.tg.Stats().Accepted)
 		mu.Unlock()
 	}
-	// A send cut by a kill waits for asynq to recover its task, or for a
+	// A send cut by a kill waits for its task's rescue (30 s), or for a
 	// resend; full size, the supervision channel's 277 posts take Slack's
-	// one a second per channel, five minutes.
-	d.recover(ctx, r, h.dur(90*time.Second, 6*time.Minute))
+	// one a second per channel, five minutes, and start only once the
+	// workers are through Telegram's backlog (about 8,000 messages at 30 a
+	// second, from the due time): seed 97's polling run was 30 posts short
+	// at six minutes.
+	d.recover(ctx, r, h.dur(90*time.Second, 10*time.Minute))
 	mu.Lock()
 	defer mu.Unlock()
 	r.info("-- %s: %d reminders to %d heads, %d reports by %d updates, %d kills", mode, nRem, nHeads, nReports, rs.count(), nKills)
