@@ -134,6 +134,10 @@ const rescueSuffix = "~rescued"
 // would enqueue. Every handler re-reads its rows first (a reminder done, a
 // delivery no longer queued, a dedupe key taken), so the copy and the
 // original, when asynq's recoverer retries it later, do the work once.
+// The lease is a time on the dead worker's clock read on this one's: a
+// replica whose clock ran far ahead (asynq's recoverer allows 30 s) would
+// copy a live worker's task, and the same re-reads would make the copy do
+// nothing twice.
 func (q *Queue) RescueOrphans(ctx context.Context) (int, error) {
 	n := 0
 	for _, queue := range servedQueues {
