@@ -245,11 +245,11 @@ func updateKey(dedupe string) (string, bool) {
 	return dedupe[:i], true
 }
 
-// enqueueChain enqueues c's task: a reply chain's on the conversation
-// queue, or the row's own.
+// enqueueChain enqueues c's task: a row alone as EnqueueDelivery does, or
+// a chain of replies as one reply task.
 func (q *Queue) enqueueChain(ctx context.Context, c sendChain) error {
-	if c.first.Kind == duban.MsgReply {
-		return q.enqueue(ctx, NewReplySendTask(c.first, c.then...))
+	if len(c.then) == 0 {
+		return q.EnqueueDelivery(ctx, c.first)
 	}
-	return q.EnqueueDelivery(ctx, c.first)
+	return q.enqueue(ctx, NewReplySendTask(c.first, c.then...))
 }
