@@ -187,9 +187,16 @@ func (t *Telegram) Send(ctx context.Context, addr duban.Address, msg duban.Messa
 		}
 		return msg.Edit, nil
 	}
-	sent, err := t.api.Send(cfg)
+	resp, err := t.api.Request(cfg)
 	if err != nil {
 		return "", t.classify("send message", err)
+	}
+	// Only the id is kept: tgbotapi's Send would decode the whole Message.
+	var sent struct {
+		MessageID int `json:"message_id"`
+	}
+	if err := json.Unmarshal(resp.Result, &sent); err != nil {
+		return "", t.classify("send message", fmt.Errorf("telegram: sent message: %w", err))
 	}
 	return strconv.FormatInt(addr.TelegramChatID, 10) + ":" + strconv.Itoa(sent.MessageID), nil
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,14 +121,18 @@ type replies []tgbotapi.Chattable
 // be delivered again (the database is unreachable); it never carries the
 // bot token.
 func (t *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) error {
-	return t.handle(ctx, u, t.hearings.Outbox.EnqueueReplies)
+	_, err := t.handle(ctx, u, t.hearings.Outbox.EnqueueReplies, false)
+	return err
 }
 
 // handle is HandleUpdate with the planned replies handed to then once
 // committed: to the workers when polling, whose loop must not wait for the
 // sends, or sent at once in a webhook's request (Telegram posts updates
-// over several connections at a time; see WebhookHandler).
-func (t *Bot) handle(ctx context.Context, u tgbotapi.Update, then func(context.Context, ...*duban.Delivery)) error {
+// over several connections at a time; see WebhookHandler). With inline,
+// the answer to a press (answerCallbackQuery) is not made but returned,
+// for the webhook's answer to carry (see WebhookHandler); the other
+// direct calls are made.
+func (t *Bot) handle(ctx context.Context, u tgbotapi.Update, then func(context.Context, ...*duban.Delivery), inline bool) (tgbotapi.Chattable, error) {
 	id := strconv.Itoa(u.UpdateID)
 	var out replies
 	var planned []*duban.Delivery
@@ -142,14 +147,23 @@ func (t *Bot) handle(ctx context.Context, u tgbotapi.Update, then func(context.C
 		return err
 	})
 	if err != nil {
-		return redact.Error(fmt.Errorf("telegram: update %s: %w", id, err), t.token)
+		return nil, redact.Error(fmt.Errorf("telegram: update %s: %w", id, err), t.token)
 	}
 	if !fresh {
-		return nil // an earlier delivery of the update answered it
+		return nil, nil // an earlier delivery of the update answered it
+	}
+	var answer tgbotapi.Chattable
+	if inline {
+		for i, c := range direct {
+			if _, ok := c.(tgbotapi.CallbackConfig); ok {
+				answer, direct = c, slices.Delete(slices.Clone(direct), i, i+1)
+				break
+			}
+		}
 	}
 	t.send(direct)
 	then(ctx, planned...)
-	return nil
+	return answer, nil
 }
 
 // plan writes the messages and edits of out as conversation replies under

@@ -24,14 +24,27 @@ import (
 
 const webhookSecret = "wh_S3cret-token"
 
-func postUpdate(h http.Handler, method, secret string, body []byte) int {
+// postUpdate posts body to h as Telegram does and, as Telegram does with
+// a 200, makes on fake the call the answer carries (answerCallbackQuery).
+func postUpdate(t testing.TB, fake *tgfake.Server, h http.Handler, method, secret string, body []byte) int {
+	rec := webhookPost(h, method, secret, body)
+	if rec.Code == http.StatusOK {
+		if err := fake.Carry(rec.Header(), rec.Body.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rec.Code
+}
+
+// webhookPost posts body to h and returns its answer as it is.
+func webhookPost(h http.Handler, method, secret string, body []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, "/telegram/webhook", bytes.NewReader(body))
 	if secret != "" {
 		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	return rec.Code
+	return rec
 }
 
 func TestTelegramWebhook_RefusesWhatIsNotTelegrams(t *testing.T) {
@@ -54,7 +67,7 @@ func TestTelegramWebhook_RefusesWhatIsNotTelegrams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := postUpdate(h, tt.method, tt.secret, tt.body); got != tt.want {
+			if got := postUpdate(t, e.fake, h, tt.method, tt.secret, tt.body); got != tt.want {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
 		})
@@ -66,7 +79,7 @@ func TestTelegramWebhook_RefusesWhatIsNotTelegrams(t *testing.T) {
 		t.Fatalf("a refused post was answered: %v", calls)
 	}
 	// Nothing refused was recorded as processed: the real post goes through.
-	if got := postUpdate(h, http.MethodPost, webhookSecret, confirm); got != http.StatusOK {
+	if got := postUpdate(t, e.fake, h, http.MethodPost, webhookSecret, confirm); got != http.StatusOK {
 		t.Fatalf("status %d, want 200", got)
 	}
 	if ha := e.HANow(); ha.Answer != duban.AnswerConfirmed {
@@ -79,7 +92,7 @@ func TestTelegramWebhook_RedeliveredPostChangesNothing(t *testing.T) {
 	h := e.bot.WebhookHandler(webhookSecret)
 	body := bottest.MustJSON(t, tgfake.CallbackUpdate(5, tgHead, tgHead, 55, fmt.Sprintf("hc:%d", e.HA)))
 	for i := range 2 {
-		if got := postUpdate(h, http.MethodPost, webhookSecret, body); got != http.StatusOK {
+		if got := postUpdate(t, e.fake, h, http.MethodPost, webhookSecret, body); got != http.StatusOK {
 			t.Fatalf("post %d: status %d", i+1, got)
 		}
 	}
@@ -99,7 +112,7 @@ func TestTelegramWebhook_FailureIs500SoTelegramRetries(t *testing.T) {
 	h := e.bot.WebhookHandler(webhookSecret)
 	e.Store.Close()
 	body := bottest.MustJSON(t, tgfake.TextUpdate(5, tgStranger, tgStranger, "/help"))
-	if got := postUpdate(h, http.MethodPost, webhookSecret, body); got != http.StatusInternalServerError {
+	if got := postUpdate(t, e.fake, h, http.MethodPost, webhookSecret, body); got != http.StatusInternalServerError {
 		t.Errorf("status %d, want 500", got)
 	}
 	if sent := e.fake.Sent(); len(sent) != 0 {
@@ -261,7 +274,7 @@ func TestTelegramWebhook_DatabaseDownIs503(t *testing.T) {
 	if err := proxy.Restore(); err != nil {
 		t.Fatal(err)
 	}
-	if got := postUpdate(h, http.MethodPost, webhookSecret, body); got != http.StatusOK {
+	if got := postUpdate(t, e.fake, h, http.MethodPost, webhookSecret, body); got != http.StatusOK {
 		t.Errorf("the same post once the database is back: %d, want 200", got)
 	}
 }

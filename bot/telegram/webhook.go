@@ -24,8 +24,11 @@ const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
 // after it is committed, and 500 when it could not be, so that Telegram
 // delivers it again. The update's replies are sent before the answer
 // (jobs.Outbox.SendReplies): Telegram posts over several connections at a
-// time, so the wait holds one connection, not the bot. An empty secret
-// refuses every post.
+// time, so the wait holds one connection, not the bot. The answer to a
+// press (answerCallbackQuery) rides in the 200's body, as the Bot API lets
+// a webhook's answer carry one call: Telegram makes it then, and the
+// press's spinner stops as its replies arrive, without a request of its
+// own. An empty secret refuses every post.
 func (t *Bot) WebhookHandler(secret string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get(secretHeader)
@@ -42,7 +45,15 @@ func (t *Bot) WebhookHandler(secret string) http.Handler {
 			http.Error(w, "body is not a Telegram update", http.StatusBadRequest)
 			return
 		}
-		if err := t.handle(r.Context(), u, t.hearings.Outbox.SendReplies); err != nil {
+		// The update is handled to its end even if Telegram hangs up: it
+		// posts the update again and finds it done. A context that cannot
+		// be canceled also spares lib/pq and database/sql a goroutine
+		// watching it for every statement, 2–3% of the intake's rate
+		// (docs/PERFORMANCE.md). A database that stops answering fails
+		// the statements when the connection's TCP keep-alive gives up, no
+		// longer when Telegram does.
+		answer, err := t.handle(context.WithoutCancel(r.Context()), u, t.hearings.Outbox.SendReplies, true)
+		if err != nil {
 			t.log.Error("telegram: webhook update not handled", slog.Int("update_id", u.UpdateID), slog.Any("error", err))
 			if storage.Unreachable(err) {
 				// Nothing of the update was kept: Telegram posts it again.
@@ -51,6 +62,12 @@ func (t *Bot) WebhookHandler(secret string) http.Handler {
 				return
 			}
 			http.Error(w, "update not handled", http.StatusInternalServerError)
+			return
+		}
+		if answer != nil {
+			if err := tgbotapi.WriteToHTTPResponse(w, answer); err != nil {
+				t.send(replies{answer}) // the answer did not carry it: made as a call
+			}
 			return
 		}
 		w.WriteHeader(http.StatusOK)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +43,7 @@ func TestTelegramWebhook_RepliesLeaveBeforeTheAnswer(t *testing.T) {
 	h := e.bot.WebhookHandler(webhookSecret)
 	post := func(u any) {
 		t.Helper()
-		if got := postUpdate(h, http.MethodPost, webhookSecret, bottest.MustJSON(t, u)); got != http.StatusOK {
+		if got := postUpdate(t, e.fake, h, http.MethodPost, webhookSecret, bottest.MustJSON(t, u)); got != http.StatusOK {
 			t.Fatalf("status %d, want 200", got)
 		}
 	}
@@ -88,6 +90,41 @@ func TestTelegramWebhook_RepliesLeaveBeforeTheAnswer(t *testing.T) {
 	}
 }
 
+// TestTelegramWebhook_ThePressIsAnsweredInTheWebhooksAnswer: the answer
+// to a button press (answerCallbackQuery) rides in the webhook's 200, for
+// Telegram to make, rather than as a request of its own; the press's
+// replies have left by then. A re-delivered press carries no second
+// answer, and a message, which has no press to answer, an empty 200.
+func TestTelegramWebhook_ThePressIsAnsweredInTheWebhooksAnswer(t *testing.T) {
+	e := newTelegramOn(t, bottest.NewQueued(t))
+	h := e.bot.WebhookHandler(webhookSecret)
+	rec := webhookPost(h, http.MethodPost, webhookSecret, bottest.MustJSON(t, tgfake.TextUpdate(1, tgStranger, tgStranger, "/report")))
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Fatalf("a message answered %d %q, want an empty 200", rec.Code, rec.Body)
+	}
+	press := bottest.MustJSON(t, tgfake.CallbackUpdate(2, tgStranger, tgStranger, 500, "r:cat:illegal_fee"))
+	rec = webhookPost(h, http.MethodPost, webhookSecret, press)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200", rec.Code)
+	}
+	form, err := url.ParseQuery(rec.Body.String())
+	if err != nil || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/x-www-form-urlencoded") {
+		t.Fatalf("answer %q (%s): not a form (%v)", rec.Body, rec.Header().Get("Content-Type"), err)
+	}
+	if form.Get("method") != "answerCallbackQuery" || form.Get("callback_query_id") != "cq2" {
+		t.Errorf("the answer carries %v, want answerCallbackQuery for cq2", form)
+	}
+	if n := len(e.fake.Calls("answerCallbackQuery")); n != 0 {
+		t.Errorf("answerCallbackQuery requested %d times besides the answer, want 0", n)
+	}
+	if n, m := len(e.fake.Calls("editMessageReplyMarkup")), len(e.fake.Sent()); n != 1 || m != 2 {
+		t.Errorf("%d edits and %d messages when the press was answered, want its replies out (1 and 2)", n, m)
+	}
+	if rec := webhookPost(h, http.MethodPost, webhookSecret, press); rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("the press re-delivered answered %d %q, want an empty 200", rec.Code, rec.Body)
+	}
+}
+
 // TestTelegramWebhook_ARefusedReplyIsHandedToItsTaskWithTheRest: when
 // Telegram refuses a reply sent in the webhook's request (429), the update
 // is still answered 200 (it is kept), and that reply and the ones after it
@@ -96,13 +133,13 @@ func TestTelegramWebhook_RepliesLeaveBeforeTheAnswer(t *testing.T) {
 func TestTelegramWebhook_ARefusedReplyIsHandedToItsTaskWithTheRest(t *testing.T) {
 	e := newTelegramOn(t, bottest.NewQueued(t))
 	h := e.bot.WebhookHandler(webhookSecret)
-	if got := postUpdate(h, http.MethodPost, webhookSecret, bottest.MustJSON(t, tgfake.TextUpdate(1, tgStranger, tgStranger, "/report"))); got != http.StatusOK {
+	if got := postUpdate(t, e.fake, h, http.MethodPost, webhookSecret, bottest.MustJSON(t, tgfake.TextUpdate(1, tgStranger, tgStranger, "/report"))); got != http.StatusOK {
 		t.Fatalf("status %d, want 200", got)
 	}
 	e.fake.FailRaw("editMessageReplyMarkup", http.StatusTooManyRequests,
 		`{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}`)
 	posted := time.Now()
-	if got := postUpdate(h, http.MethodPost, webhookSecret, bottest.MustJSON(t, tgfake.CallbackUpdate(2, tgStranger, tgStranger, 500, "r:cat:illegal_fee"))); got != http.StatusOK {
+	if got := postUpdate(t, e.fake, h, http.MethodPost, webhookSecret, bottest.MustJSON(t, tgfake.CallbackUpdate(2, tgStranger, tgStranger, 500, "r:cat:illegal_fee"))); got != http.StatusOK {
 		t.Fatalf("status %d after a refused reply, want 200 (the update is kept)", got)
 	}
 	if n := len(e.fake.Calls("answerCallbackQuery")); n != 1 {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/cityhall/duban/internal/fakes/tgfake"
 )
 
 // client calls duban's HTTP API with the bootstrap admin token.
@@ -170,16 +172,18 @@ func parallel(ctx context.Context, workers, n int, f func(i int) error) error {
 }
 
 // webhookPoster posts updates to replicas' /telegram/webhook as Telegram
-// does: an update that is not answered 200 is posted again, until it is.
+// does: an update that is not answered 200 is posted again, until it is,
+// and the call a 200 carries (a press's answer) is made on tg.
 type webhookPoster struct {
 	secret string
+	tg     *tgfake.Server
 	http   *http.Client
 	mu     sync.Mutex
-	status map[int]int // answers other than 200, by status (0: no answer)
+	status map[int]int // answers other than 200, by status (0: no answer; -1: a 200 carrying an unreadable call)
 }
 
-func newWebhookPoster(secret string) *webhookPoster {
-	return &webhookPoster{secret: secret, http: &http.Client{Timeout: 30 * time.Second}, status: map[int]int{}}
+func newWebhookPoster(secret string, tg *tgfake.Server) *webhookPoster {
+	return &webhookPoster{secret: secret, tg: tg, http: &http.Client{Timeout: 30 * time.Second}, status: map[int]int{}}
 }
 
 // post delivers u to one of urls (in turn), retrying until one answers 200
@@ -195,12 +199,18 @@ func (w *webhookPoster) post(ctx context.Context, urls func() []string, u tgbota
 			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", w.secret)
 			resp, err := w.http.Do(req)
 			code := 0
+			var answer []byte
 			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
+				answer, _ = io.ReadAll(resp.Body)
 				resp.Body.Close()
 				code = resp.StatusCode
 			}
 			if code == http.StatusOK {
+				if err := w.tg.Carry(resp.Header, answer); err != nil {
+					w.mu.Lock()
+					w.status[-1]++
+					w.mu.Unlock()
+				}
 				return nil
 			}
 			w.mu.Lock()

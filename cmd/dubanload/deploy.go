@@ -55,7 +55,8 @@ func (h *harness) deploy(ctx context.Context, o deployOpts) (*deployment, error)
 			return nil, err
 		}
 	}
-	d := &deployment{h: h, name: o.name, db: db, tg: tgfake.Start(), sl: slackfake.Start(), webhook: newWebhookPoster(webhookSecret)}
+	d := &deployment{h: h, name: o.name, db: db, tg: tgfake.Start(), sl: slackfake.Start()}
+	d.webhook = newWebhookPoster(webhookSecret, d.tg)
 	d.tg.EnforceLimits()
 	d.sl.EnforceLimits()
 	env := map[string]string{

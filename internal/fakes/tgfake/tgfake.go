@@ -355,6 +355,52 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Carry makes the call a webhook's answer to an update carries, as
+// Telegram does with the 200's body (the Bot API lets it name one method
+// and its parameters, form-encoded or JSON): the call is served and
+// recorded as one made by request, and its result is lost, as Telegram
+// gives the bot none. An empty body carries no call.
+func (s *Server) Carry(h http.Header, body []byte) error {
+	if len(body) == 0 {
+		return nil
+	}
+	form := url.Values{}
+	switch ct, _, _ := strings.Cut(h.Get("Content-Type"), ";"); strings.TrimSpace(ct) {
+	case "application/x-www-form-urlencoded":
+		var err error
+		if form, err = url.ParseQuery(string(body)); err != nil {
+			return fmt.Errorf("tgfake: webhook answer: %w", err)
+		}
+	case "application/json":
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			return fmt.Errorf("tgfake: webhook answer: %w", err)
+		}
+		for k, v := range m {
+			var str string
+			if json.Unmarshal(v, &str) != nil {
+				str = string(v)
+			}
+			form.Set(k, str)
+		}
+	default:
+		return fmt.Errorf("tgfake: webhook answer of type %q", h.Get("Content-Type"))
+	}
+	method := form.Get("method")
+	if method == "" {
+		return fmt.Errorf("tgfake: webhook answer without a method: %s", body)
+	}
+	form.Del("method")
+	token := s.token
+	if token == "" {
+		token = "webhook"
+	}
+	req := httptest.NewRequest(http.MethodPost, "/bot"+token+"/"+method, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	s.serve(httptest.NewRecorder(), req)
+	return nil
+}
+
 func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	form := r.PostForm
 	chat, err := strconv.ParseInt(form.Get("chat_id"), 10, 64)
