@@ -21,10 +21,14 @@ import (
 )
 
 // The queues: conversation replies on a queue of their own, which workers
-// serve strictly first (NewServer), everything else on the default one.
+// serve strictly first (NewServer); posts to the supervision channel on
+// theirs, served next, so that they do not wait behind a burst of
+// reminders leaving at Telegram's 30 a second; everything else on the
+// default one.
 const (
 	QueueName         = "default"
 	QueueConversation = "conversation"
+	QueueChannel      = "channel"
 )
 
 // The defaults of the use cases' optional dependencies.
@@ -116,7 +120,7 @@ func (q *Queue) WithdrawReminder(r duban.Reminder) error {
 
 // The queues RescueOrphans looks at: every queue a worker serves
 // (NewServer).
-var servedQueues = []string{QueueConversation, QueueName}
+var servedQueues = []string{QueueConversation, QueueChannel, QueueName}
 
 // rescueSuffix marks the task id of a rescued task's copy: one copy per
 // orphan, however many replicas find it, and a copy orphaned in turn gets

@@ -31,8 +31,12 @@ func NewServer(r asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) *asynq.
 	return asynq.NewServer(r, asynq.Config{
 		Concurrency: cfg.Concurrency,
 		// A person waiting in a conversation is served before any bulk
-		// work: strictly, not by weight.
-		Queues:                   map[string]int{QueueConversation: 2, QueueName: 1},
+		// work: strictly, not by weight. The supervision channel's posts
+		// come next: a burst of reminders for Telegram once held them for
+		// minutes (docs/RELIABILITY.md). They cannot hold the bulk work in
+		// turn: a post for a channel booked more than a few seconds ahead
+		// goes back to its queue, told when to come back (NewMux).
+		Queues:                   map[string]int{QueueConversation: 3, QueueChannel: 2, QueueName: 1},
 		StrictPriority:           true,
 		TaskCheckInterval:        200 * time.Millisecond,
 		DelayedTaskCheckInterval: 200 * time.Millisecond,

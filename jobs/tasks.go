@@ -139,7 +139,7 @@ func queueOf(d duban.Delivery) string {
 func NewComplaintSyncTask(id int64) *asynq.Task {
 	b, _ := json.Marshal(ComplaintPayload{ComplaintID: id})
 	return asynq.NewTask(TypeComplaintSync, b, asynq.TaskID(fmt.Sprintf("csync:%d:%d", id, time.Now().UnixNano())),
-		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
+		asynq.MaxRetry(8), asynq.Queue(QueueChannel), asynq.Timeout(time.Minute))
 }
 
 // NewChannelEscalationTask makes the supervision channel's post of an
@@ -148,7 +148,7 @@ func NewComplaintSyncTask(id int64) *asynq.Task {
 func NewChannelEscalationTask(haID int64, key string, noChannel bool) *asynq.Task {
 	b, _ := json.Marshal(EscalationPayload{HearingAgencyID: haID, NoChannel: noChannel})
 	return asynq.NewTask(TypeChannelEscalation, b, asynq.TaskID("hesc:"+key), asynq.Retention(Retention),
-		asynq.MaxRetry(8), asynq.Queue(QueueName), asynq.Timeout(time.Minute))
+		asynq.MaxRetry(8), asynq.Queue(QueueChannel), asynq.Timeout(time.Minute))
 }
 
 // reconcileTimeout is how long a periodic reconcile pass may run, when
