@@ -156,7 +156,7 @@ func (t *Bot) handle(ctx context.Context, u tgbotapi.Update, then func(context.C
 	if inline {
 		for i, c := range direct {
 			if _, ok := c.(tgbotapi.CallbackConfig); ok {
-				answer, direct = c, slices.Delete(slices.Clone(direct), i, i+1)
+				answer, direct = c, slices.Delete(direct, i, i+1)
 				break
 			}
 		}
