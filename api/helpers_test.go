@@ -14,7 +14,6 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on hosts without zoneinfo
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
@@ -81,11 +80,10 @@ func newEnv(t testing.TB, store *storage.Store) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), store: store, tokens: map[int64]string{}}
 	r := testenv.MiniRedis(t)
-	opt := asynq.RedisClientOpt{Addr: r.Addr}
-	client, insp := asynq.NewClient(opt), asynq.NewInspector(opt)
-	t.Cleanup(func() { client.Close(); insp.Close() })
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
 	e.clock = duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, sh))
-	queue := jobs.NewQueue(client, insp, e.clock)
+	queue := jobs.NewQueue(rdb, e.clock)
+	t.Cleanup(func() { queue.Close(); rdb.Close() })
 	log := slog.New(slog.DiscardHandler)
 	metrics := jobs.NewMetrics(nil)
 	outbox := jobs.NewOutbox(store, queue, notifier.Senders{duban.ChannelConsole: notifier.NewConsole(&syncBuffer{})},
@@ -96,8 +94,6 @@ func newEnv(t testing.TB, store *storage.Store) *env {
 	e.cs = jobs.NewComplaints(store, queue, outbox, jobs.ComplaintsConfig{T: i18n.MustNew(), Loc: sh,
 		Calendar: duban.NewCalendar(sh), Clock: e.clock, Log: log, Metrics: metrics})
 	e.redis = r
-	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
-	t.Cleanup(func() { rdb.Close() })
 	e.deps = api.Deps{Store: store, Hearings: e.hs, Complaints: e.cs, Outbox: outbox,
 		Bulletins: jobs.NewBulletins(store, outbox, reports.New(store, sh, e.clock, i18n.MustNew()),
 			jobs.BulletinsConfig{T: i18n.MustNew(), Loc: sh, Clock: e.clock}), Clock: e.clock, Loc: sh,

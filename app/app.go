@@ -67,14 +67,12 @@ type App struct {
 	Slack      *slackbot.App
 	Registry   *prometheus.Registry
 
-	mini      *miniredis.Miniredis
-	stopTTLs  func() // stops the in-process Redis's TTL clock (advanceTTLs)
-	redisOpt  asynq.RedisConnOpt
-	rdb       redis.UniversalClient
-	client    *asynq.Client
-	inspector *asynq.Inspector
-	handler   http.Handler
-	tgToken   string
+	mini     *miniredis.Miniredis
+	stopTTLs func() // stops the in-process Redis's TTL clock (advanceTTLs)
+	redisOpt asynq.RedisConnOpt
+	rdb      redis.UniversalClient
+	handler  http.Handler
+	tgToken  string
 	// housekeeping runs with every SLA check (jobs.NewMux).
 	housekeeping []jobs.Housekeeping
 
@@ -112,9 +110,7 @@ func New(ctx context.Context, cfg configs.Config, opts Options) (*App, error) {
 	if err := a.openRedis(); err != nil {
 		return nil, err
 	}
-	a.client = asynq.NewClientFromRedisClient(a.rdb)
-	a.inspector = asynq.NewInspectorFromRedisClient(a.rdb)
-	a.Queue = jobs.NewQueue(a.client, a.inspector, a.Clock)
+	a.Queue = jobs.NewQueue(a.rdb, a.Clock)
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -326,11 +322,8 @@ func (a *App) Close() {
 	if a.closeMonitor != nil {
 		a.closeMonitor()
 	}
-	if a.client != nil {
-		a.client.Close()
-	}
-	if a.inspector != nil {
-		a.inspector.Close()
+	if a.Queue != nil {
+		a.Queue.Close()
 	}
 	if a.rdb != nil {
 		a.rdb.Close()

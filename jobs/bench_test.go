@@ -38,10 +38,11 @@ func BenchmarkReconcile100k(b *testing.B) {
 		flush.Close()
 	})
 	opt := asynq.RedisClientOpt{Addr: rd.Addr, DB: rd.DB}
-	client, insp := asynq.NewClient(opt), asynq.NewInspector(opt)
-	b.Cleanup(func() { client.Close(); insp.Close() })
+	insp := asynq.NewInspector(opt)
+	rdb := redis.NewClient(&redis.Options{Addr: rd.Addr, DB: rd.DB})
 	clock := duban.SystemClock{}
-	queue := jobs.NewQueue(client, insp, clock)
+	queue := jobs.NewQueue(rdb, clock)
+	b.Cleanup(func() { queue.Close(); rdb.Close(); insp.Close() })
 	m := jobs.NewMetrics(nil)
 	rc := jobs.NewReconciler(store, queue, jobs.ReconcilerConfig{Interval: 2 * time.Minute, Clock: clock, Metrics: m})
 

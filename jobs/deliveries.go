@@ -222,10 +222,14 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	if d.Status == duban.DeliverySending {
+		// A sending row is sent again only once its sender is gone
+		// (TakeOver), never while it may be alive; this task comes back
+		// rather than finish (see ErrInFlight).
+		return fmt.Errorf("jobs: delivery %d: %w", d.ID, ErrInFlight)
+	}
 	if d.Status != duban.DeliveryQueued {
-		// Sent, failed, or being sent: a sending row is sent again only
-		// once its sender is gone (TakeOver), never while it may be alive.
-		return nil
+		return nil // sent or failed: nothing more to do
 	}
 	if d.PersonID == 0 && d.ComplaintID != nil {
 		return o.deliverToReporter(ctx, d)
@@ -299,6 +303,18 @@ func (o *Outbox) deliverToReporter(ctx context.Context, d *duban.Delivery) error
 // or that is no longer queued.
 var errNotClaimed = errors.New("jobs: delivery not claimed")
 
+// ErrInFlight is the answer of a send task that finds its delivery being
+// sent by another sender: the task is tried again, with the backoff of a
+// send (RetryDelay), until the row is sent or failed, rather than finish.
+// Finished, it would keep its id for asynq's Retention, and the other
+// sender's task may be gone: a Redis flushed or restarted under a send
+// takes it, so when that send then fails (a 429, a 5xx) the row goes back
+// to queued with no task to retry it, and reconcile's task for it, the
+// one that found it in flight, holds the id reconcile would enqueue for
+// hours. The fault harness lost a notice so (docs/RELIABILITY.md,
+// scenario 3).
+var ErrInFlight = errors.New("being sent by another sender; looked at again")
+
 // send is the write-ahead send of one claimed delivery: sending before
 // the provider call, sent after it; onFail runs after a permanent failure.
 func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
@@ -328,7 +344,8 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 	if w, ok := sender.(notifier.Waiter); ok {
 		if err := w.Wait(ctx, addr, claim); err != nil {
 			if errors.Is(err, errNotClaimed) {
-				return nil // another sender has it, or it is done
+				// another sender has it, or it is done
+				return fmt.Errorf("jobs: delivery %d: %w", d.ID, ErrInFlight)
 			}
 			if claimed {
 				// Claimed, then the wait was cut (a shutdown): nothing
@@ -344,7 +361,7 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 		ctx = notifier.Reserved(ctx)
 	} else if err := claim(); err != nil {
 		if errors.Is(err, errNotClaimed) {
-			return nil
+			return fmt.Errorf("jobs: delivery %d: %w", d.ID, ErrInFlight)
 		}
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/i18n"
@@ -110,10 +111,10 @@ func newHarnessAt(t *testing.T, url string, at time.Time) *harness {
 	h.store = store
 	h.redis = testenv.MiniRedis(t)
 	opt := asynq.RedisClientOpt{Addr: h.redis.Addr}
-	client := asynq.NewClient(opt)
 	h.insp = asynq.NewInspector(opt)
-	t.Cleanup(func() { client.Close(); h.insp.Close() })
-	h.queue = jobs.NewQueue(client, h.insp, h.clock)
+	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
+	h.queue = jobs.NewQueue(rdb, h.clock)
+	t.Cleanup(func() { h.queue.Close(); rdb.Close(); h.insp.Close() })
 	h.metrics = jobs.NewMetrics(nil)
 	h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	h.build(notifier.Senders{

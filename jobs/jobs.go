@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
 )
@@ -55,20 +56,47 @@ func orMetrics(m *Metrics) *Metrics {
 
 // Queue enqueues and withdraws tasks.
 type Queue struct {
+	redis     redis.UniversalClient
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	clock     duban.Clock
 }
 
-// NewQueue wraps an asynq client and inspector. Due times are read on
+// NewQueue makes the queue on the Redis client r, which it shares and
+// does not close (Close closes what it made on it). Due times are read on
 // clock, and scheduled in asynq at the wall time when clock reaches them
 // (duban.WallTime): the same instant in production, and the right delay in
 // a test whose clock reads another date.
-func NewQueue(c *asynq.Client, i *asynq.Inspector, clock duban.Clock) *Queue {
+func NewQueue(r redis.UniversalClient, clock duban.Clock) *Queue {
 	if clock == nil {
 		clock = duban.SystemClock{}
 	}
-	return &Queue{client: c, inspector: i, clock: clock}
+	return &Queue{redis: r, client: asynq.NewClientFromRedisClient(r), inspector: asynq.NewInspectorFromRedisClient(r), clock: clock}
+}
+
+// Close closes the asynq client and inspector; the Redis client stays open.
+func (q *Queue) Close() error {
+	return errors.Join(q.client.Close(), q.inspector.Close())
+}
+
+// allQueues is the set in which asynq lists its queues (its internal
+// base.AllQueues); its inspector answers "queue not found" for a queue
+// missing from it, whatever the queue holds.
+const allQueues = "asynq:queues"
+
+// publishQueues lists the served queues in asynq's set of queues again.
+// asynq's client adds a queue to that set with its first task and, once
+// it has, never again: after Redis was flushed, or restarted empty, the
+// set stays empty for the rest of the process however many tasks it
+// enqueues, and the inspector finds no queue — RescueOrphans no orphan
+// (the reminders of a worker killed later would wait for asynq's own
+// recoverer, minutes), WithdrawReminder no task, the queue monitor
+// nothing.
+func (q *Queue) publishQueues(ctx context.Context) error {
+	if err := q.redis.SAdd(ctx, allQueues, servedQueues).Err(); err != nil {
+		return fmt.Errorf("jobs: list the queues in %s: %w", allQueues, err)
+	}
+	return nil
 }
 
 // enqueue adds t; a task with the same id already there is success.
@@ -143,6 +171,9 @@ const rescueSuffix = "~rescued"
 // copy a live worker's task, and the same re-reads would make the copy do
 // nothing twice.
 func (q *Queue) RescueOrphans(ctx context.Context) (int, error) {
+	if err := q.publishQueues(ctx); err != nil {
+		return 0, err
+	}
 	n := 0
 	for _, queue := range servedQueues {
 		for page := 1; ; page++ {

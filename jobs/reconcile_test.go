@@ -13,6 +13,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/jobs"
@@ -215,9 +216,10 @@ func TestReconcile_PeriodicPassLeavesOutWhileOneRuns(t *testing.T) {
 	h := newHarness(t, storagetest.SQLiteURL(t))
 	reconcileRows(h, 5)
 	addr, hung, stop := silentRedis(t)
-	client := asynq.NewClient(asynq.RedisClientOpt{Addr: addr})
-	defer client.Close()
-	queue := jobs.NewQueue(client, nil, h.clock)
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	queue := jobs.NewQueue(rdb, h.clock)
+	defer queue.Close()
 	rc := jobs.NewReconciler(h.store, queue, jobs.ReconcilerConfig{Clock: h.clock, Log: h.log, Metrics: h.metrics})
 	task := jobs.NewReconcileTask(h.clock.Now(), 2*time.Minute)
 
@@ -309,5 +311,67 @@ func TestReconcile_KeepsTheRepliesToAnUpdateInOrder(t *testing.T) {
 	}
 	if got := replyTasks(t, h); !reflect.DeepEqual(got, want) {
 		t.Fatalf("reply tasks after a pass over a waiting chain = %v, want %v", got, want)
+	}
+}
+
+// A Redis flushed (or restarted empty) under a send takes the sender's
+// task: when that send then fails (a 429, a 5xx), its row goes back to
+// queued with no task to retry it. Reconcile's task for the row, enqueued
+// after the flush and taken by a worker while the row is still in flight,
+// comes back for it rather than finish: finished, it would hold for hours
+// the task id every later pass enqueues, and the message would never
+// leave. The fault harness lost a notice so (docs/RELIABILITY.md,
+// scenario 3).
+func TestReconcile_ADeliveryInFlightAtAFlushIsSentWhenItsSendFails(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	h.register("F-1", time.Date(2026, 12, 4, 9, 30, 0, 0, sh))
+	ds, err := h.store.QueuedDeliveries(h.ctx, 10)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("planned %d deliveries, %v; want the head's notice", len(ds), err)
+	}
+	notice := ds[0]
+	// The notice's task is waiting for its slot when Redis is flushed; a
+	// pass then finds the row queued and enqueues it again.
+	h.redis.Mini.FlushAll()
+	rc := jobs.NewReconciler(h.store, h.queue, jobs.ReconcilerConfig{Clock: h.clock, Log: h.log, Metrics: h.metrics})
+	if _, err := rc.Reconcile(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The first task reaches its slot and marks the row sending.
+	if ok, err := h.store.ClaimDeliveryAs(h.ctx, notice.ID, "replica-a"); !ok || err != nil {
+		t.Fatalf("claim as replica-a = %v, %v", ok, err)
+	}
+	// A worker takes reconcile's task meanwhile.
+	srv := jobs.NewServer(asynq.RedisClientOpt{Addr: h.redis.Addr}, jobs.ServerConfig{Concurrency: 2, ShutdownTimeout: time.Second}, h.log)
+	if err := srv.Start(jobs.NewMux(h.hs, h.outbox, rc, h.cs)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	key := "asynq:{default}:t:" + jobs.DeliveryTaskID(notice)
+	deadline := time.Now().Add(10 * time.Second)
+	for h.redis.Mini.HGet(key, "state") == "pending" {
+		if time.Now().After(deadline) {
+			t.Fatal("reconcile's task was not taken by the worker")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The first send is refused, and its task's retry was lost with the
+	// flush: the row is queued again, with reconcile's task the only one.
+	if err := h.store.DeliveryRequeue(h.ctx, notice.ID, "telegram: 429 Too Many Requests"); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for len(h.kinds(h.head.Name)) == 0 {
+		if time.Now().After(deadline) {
+			got, _ := h.store.DeliveryByID(h.ctx, notice.ID)
+			t.Fatalf("the notice was never sent: its row is %s, reconcile's task %q", got.Status, h.redis.Mini.HGet(key, "state"))
+		}
+		if _, err := rc.Reconcile(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := h.kinds(h.head.Name); len(got) != 1 || got[0] != duban.MsgNotice {
+		t.Errorf("the head got %v, want the notice once", got)
 	}
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -198,6 +199,9 @@ func (o *Outbox) Post(ctx context.Context, key string, ch duban.Channel, to duba
 			return "", &NotDueError{Wait: postRetry} // claimed by someone else meanwhile
 		}
 		if err := o.send(ctx, d, sender, to, o.repeatLine(d, "", msg), func(context.Context) error { return nil }); err != nil {
+			if errors.Is(err, ErrInFlight) {
+				return "", &NotDueError{Wait: postRetry} // claimed by someone else meanwhile
+			}
 			return "", err
 		}
 		if d, err = o.store.DeliveryByID(ctx, d.ID); err != nil {

@@ -19,13 +19,14 @@ import (
 // ahead).
 func takeAndDie(t *testing.T, h *harness, queue, id string, leaseLeft time.Duration) {
 	t.Helper()
-	if err := h.insp.RunTask(queue, id); err != nil { // scheduled: pending now
-		t.Fatal(err)
-	}
 	c := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
 	defer c.Close()
 	ctx := context.Background()
 	prefix := "asynq:{" + queue + "}:"
+	// Scheduled or pending, it is taken.
+	if err := c.ZRem(ctx, prefix+"scheduled", id).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.LRem(ctx, prefix+"pending", 0, id).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +117,48 @@ func TestRescueOrphans_AReminderHeldByAKilledWorkerIsSent(t *testing.T) {
 	h.drain()
 	if got := countKind(h.kinds(h.head.Name), duban.MsgReminder); got != 1 {
 		t.Fatalf("after the orphan ran too, head reminded %d times, want 1", got)
+	}
+}
+
+// Redis flushed, or restarted empty, loses asynq's list of its queues,
+// and asynq's client lists a queue there only with the first task it
+// enqueues in its life: a worker killed afterwards left its reminder to
+// asynq's own recoverer, minutes late, because the rescue found no queue
+// to look in (the inspector answers "queue not found"). It finds it.
+func TestRescueOrphans_FindsAnOrphanAfterRedisCameBackEmpty(t *testing.T) {
+	h := newHarness(t, storagetest.SQLiteURL(t))
+	h.register("R-1", h.clock.Now().Add(2*time.Hour+time.Minute))
+	h.drain() // the notice
+	h.clock.Advance(time.Minute)
+	h.redis.Mini.FlushAll()
+	rc := jobs.NewReconciler(h.store, h.queue, jobs.ReconcilerConfig{Clock: h.clock, Log: h.log, Metrics: h.metrics})
+	if _, err := rc.Reconcile(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := h.store.PendingRemindersDueBefore(h.ctx, h.clock.Now().Add(time.Second), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var due []duban.Reminder
+	for _, r := range pending {
+		if r.Kind == duban.KindReminder {
+			due = append(due, r)
+		}
+	}
+	if len(due) != 1 {
+		t.Fatalf("due reminders = %d, want 1", len(due))
+	}
+	dead := jobs.ReminderTaskID(due[0])
+	if !h.redis.Mini.Exists("asynq:{default}:t:" + dead) {
+		t.Fatalf("set-up: reconcile did not enqueue %s again", dead)
+	}
+	takeAndDie(t, h, jobs.QueueName, dead, time.Second)
+
+	if n, err := h.queue.RescueOrphans(h.ctx); err != nil || n != 1 {
+		t.Fatalf("RescueOrphans after Redis came back empty = %d, %v; want the dead worker's reminder rescued", n, err)
+	}
+	if !h.redis.Mini.Exists("asynq:{default}:t:" + dead + "~rescued") {
+		t.Fatalf("no rescued copy of %s", dead)
 	}
 }
 

@@ -2,11 +2,13 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cityhall/duban"
+	"github.com/cityhall/duban/jobs"
 	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/storage"
 	"github.com/cityhall/duban/storage/storagetest"
@@ -47,16 +49,18 @@ func (s *slotSender) Send(ctx context.Context, addr duban.Address, msg duban.Mes
 
 // The write-ahead mark is made while the sender waits for its slot, so
 // that at the slot's moment nothing stands between it and the call; and a
-// delivery another replica claimed in the meantime is left to it.
+// delivery another replica claimed in the meantime is left to it, the
+// task to come back (ErrInFlight) until that replica is done with it.
 func TestDeliver_MarksSendingInsideTheSlotsWait(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		other     bool // another sender claims the row during the wait
 		wantSteps []string
 		wantSent  int
+		wantErr   error
 	}{
-		{"alone", false, []string{"reserved:queued", "slot:sending", "send:sending"}, 1},
-		{"claimed by another replica", true, []string{"reserved:sending"}, 0},
+		{"alone", false, []string{"reserved:queued", "slot:sending", "send:sending"}, 1, nil},
+		{"claimed by another replica", true, []string{"reserved:sending"}, 0, jobs.ErrInFlight},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, storagetest.SQLiteURL(t))
@@ -74,8 +78,8 @@ func TestDeliver_MarksSendingInsideTheSlotsWait(t *testing.T) {
 				}
 			}
 			h.build(notifier.Senders{duban.ChannelTelegram: s, duban.ChannelConsole: h.senders[duban.ChannelConsole]})
-			if err := h.outbox.Deliver(h.ctx, ds[0].ID); err != nil {
-				t.Fatalf("Deliver = %v", err)
+			if err := h.outbox.Deliver(h.ctx, ds[0].ID); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Deliver = %v, want %v", err, tc.wantErr)
 			}
 			if got := s.steps; !slices.Equal(got, tc.wantSteps) {
 				t.Errorf("the delivery's status at reservation, slot and call: %v, want %v", got, tc.wantSteps)

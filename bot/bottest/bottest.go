@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cityhall/duban"
 	"github.com/cityhall/duban/i18n"
@@ -100,9 +101,10 @@ func build(t *testing.T, immediate bool) *Env {
 	e.Store = storagetest.Open(t, e.URL, storage.WithClock(e.Clock))
 	r := testenv.MiniRedis(t)
 	opt := asynq.RedisClientOpt{Addr: r.Addr}
-	client, insp := asynq.NewClient(opt), asynq.NewInspector(opt)
-	t.Cleanup(func() { client.Close(); insp.Close() })
-	queue := jobs.NewQueue(client, insp, e.Clock)
+	insp := asynq.NewInspector(opt)
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
+	queue := jobs.NewQueue(rdb, e.Clock)
+	t.Cleanup(func() { queue.Close(); rdb.Close(); insp.Close() })
 	e.Tasks = insp
 	discard := slog.New(slog.DiscardHandler)
 	metrics := jobs.NewMetrics(nil)
