@@ -83,7 +83,7 @@ func newEnv(t testing.TB, store *storage.Store) *env {
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
 	e.clock = duban.NewManualClock(time.Date(2026, 12, 1, 9, 0, 0, 0, sh))
 	queue := jobs.NewQueue(rdb, e.clock)
-	t.Cleanup(func() { queue.Close(); rdb.Close() })
+	t.Cleanup(func() { rdb.Close() })
 	log := slog.New(slog.DiscardHandler)
 	metrics := jobs.NewMetrics(nil)
 	outbox := jobs.NewOutbox(store, queue, notifier.Senders{duban.ChannelConsole: notifier.NewConsole(&syncBuffer{})},

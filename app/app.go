@@ -322,9 +322,6 @@ func (a *App) Close() {
 	if a.closeMonitor != nil {
 		a.closeMonitor()
 	}
-	if a.Queue != nil {
-		a.Queue.Close()
-	}
 	if a.rdb != nil {
 		a.rdb.Close()
 	}

@@ -42,7 +42,7 @@ func BenchmarkReconcile100k(b *testing.B) {
 	rdb := redis.NewClient(&redis.Options{Addr: rd.Addr, DB: rd.DB})
 	clock := duban.SystemClock{}
 	queue := jobs.NewQueue(rdb, clock)
-	b.Cleanup(func() { queue.Close(); rdb.Close(); insp.Close() })
+	b.Cleanup(func() { rdb.Close(); insp.Close() })
 	m := jobs.NewMetrics(nil)
 	rc := jobs.NewReconciler(store, queue, jobs.ReconcilerConfig{Interval: 2 * time.Minute, Clock: clock, Metrics: m})
 

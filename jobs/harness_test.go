@@ -114,7 +114,7 @@ func newHarnessAt(t *testing.T, url string, at time.Time) *harness {
 	h.insp = asynq.NewInspector(opt)
 	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
 	h.queue = jobs.NewQueue(rdb, h.clock)
-	t.Cleanup(func() { h.queue.Close(); rdb.Close(); h.insp.Close() })
+	t.Cleanup(func() { rdb.Close(); h.insp.Close() })
 	h.metrics = jobs.NewMetrics(nil)
 	h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	h.build(notifier.Senders{

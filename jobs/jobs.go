@@ -62,8 +62,9 @@ type Queue struct {
 	clock     duban.Clock
 }
 
-// NewQueue makes the queue on the Redis client r, which it shares and
-// does not close (Close closes what it made on it). Due times are read on
+// NewQueue makes the queue on the Redis client r, which it shares (asynq's
+// client and inspector on a shared connection have nothing of their own
+// to close; the caller closes r). Due times are read on
 // clock, and scheduled in asynq at the wall time when clock reaches them
 // (duban.WallTime): the same instant in production, and the right delay in
 // a test whose clock reads another date.
@@ -72,11 +73,6 @@ func NewQueue(r redis.UniversalClient, clock duban.Clock) *Queue {
 		clock = duban.SystemClock{}
 	}
 	return &Queue{redis: r, client: asynq.NewClientFromRedisClient(r), inspector: asynq.NewInspectorFromRedisClient(r), clock: clock}
-}
-
-// Close closes the asynq client and inspector; the Redis client stays open.
-func (q *Queue) Close() error {
-	return errors.Join(q.client.Close(), q.inspector.Close())
 }
 
 // allQueues is the set in which asynq lists its queues (its internal

@@ -219,7 +219,6 @@ func TestReconcile_PeriodicPassLeavesOutWhileOneRuns(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	queue := jobs.NewQueue(rdb, h.clock)
-	defer queue.Close()
 	rc := jobs.NewReconciler(h.store, queue, jobs.ReconcilerConfig{Clock: h.clock, Log: h.log, Metrics: h.metrics})
 	task := jobs.NewReconcileTask(h.clock.Now(), 2*time.Minute)
 

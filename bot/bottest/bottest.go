@@ -104,7 +104,7 @@ func build(t *testing.T, immediate bool) *Env {
 	insp := asynq.NewInspector(opt)
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
 	queue := jobs.NewQueue(rdb, e.Clock)
-	t.Cleanup(func() { queue.Close(); rdb.Close(); insp.Close() })
+	t.Cleanup(func() { rdb.Close(); insp.Close() })
 	e.Tasks = insp
 	discard := slog.New(slog.DiscardHandler)
 	metrics := jobs.NewMetrics(nil)
