@@ -192,6 +192,8 @@ func (o *Outbox) SendNow(ctx context.Context, ds ...*duban.Delivery) {
 		level := slog.LevelInfo
 		if _, ok := notifier.RetryAfter(err); ok {
 			level = slog.LevelDebug // a rate limit's wait: the ordinary course of a burst
+		} else if errors.Is(err, ErrInFlight) {
+			level = slog.LevelDebug // another sender (a reconciled task) has it
 		}
 		o.log.Log(ctx, level, "delivery not sent at once; handed to its task", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

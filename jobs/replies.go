@@ -108,6 +108,8 @@ func (o *Outbox) SendReplies(ctx context.Context, ds ...*duban.Delivery) {
 	level := slog.LevelInfo
 	if _, ok := notifier.RetryAfter(err); ok {
 		level = slog.LevelDebug // a rate limit's wait: the ordinary course of a burst
+	} else if errors.Is(err, ErrInFlight) {
+		level = slog.LevelDebug // another sender (a reconciled task) has it
 	}
 	o.log.Log(ctx, level, "reply not sent at once; handed to its task", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
 	// The hand-off has a moment of its own: the sends may have used up
