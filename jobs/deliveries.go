@@ -189,19 +189,24 @@ func (o *Outbox) SendNow(ctx context.Context, ds ...*duban.Delivery) {
 		if err == nil {
 			continue
 		}
-		level := slog.LevelInfo
-		if _, ok := notifier.RetryAfter(err); ok {
-			level = slog.LevelDebug // a rate limit's wait: the ordinary course of a burst
-		} else if errors.Is(err, ErrInFlight) {
-			level = slog.LevelDebug // another sender (a reconciled task) has it
-		}
-		o.log.Log(ctx, level, "delivery not sent at once; handed to its task", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+		o.log.Log(ctx, handOffLevel(err), "delivery not sent at once; handed to its task", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err := o.queue.enqueue(ectx, NewDeliverySendTask(*d), asynq.ProcessIn(RetryDelay(0, err, nil))); err != nil {
 			o.log.Warn("enqueue delivery; reconcile will retry", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
 		}
 		cancel()
 	}
+}
+
+// handOffLevel is the level at which a send that could not go at once,
+// handed to its task, is logged: debug for a rate limit's wait (the
+// ordinary course of a burst) and for a row another sender has (a
+// reconciled task), info for the rest.
+func handOffLevel(err error) slog.Level {
+	if _, ok := notifier.RetryAfter(err); ok || errors.Is(err, ErrInFlight) {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // HandleDelivery sends one delivery: write-ahead sending, call, sent. It

@@ -11,7 +11,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cityhall/duban"
-	"github.com/cityhall/duban/notifier"
 	"github.com/cityhall/duban/storage"
 )
 
@@ -105,13 +104,7 @@ func (o *Outbox) SendReplies(ctx context.Context, ds ...*duban.Delivery) {
 	if err == nil {
 		return
 	}
-	level := slog.LevelInfo
-	if _, ok := notifier.RetryAfter(err); ok {
-		level = slog.LevelDebug // a rate limit's wait: the ordinary course of a burst
-	} else if errors.Is(err, ErrInFlight) {
-		level = slog.LevelDebug // another sender (a reconciled task) has it
-	}
-	o.log.Log(ctx, level, "reply not sent at once; handed to its task", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
+	o.log.Log(ctx, handOffLevel(err), "reply not sent at once; handed to its task", slog.Int64("delivery_id", ids[0]), slog.Any("error", err))
 	// The hand-off has a moment of its own: the sends may have used up
 	// theirs (a call that hung until its client's timeout).
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
