@@ -233,7 +233,7 @@ func (o *Outbox) Deliver(ctx context.Context, id int64) error {
 		// A sending row is sent again only once its sender is gone
 		// (TakeOver), never while it may be alive; this task comes back
 		// rather than finish (see ErrInFlight).
-		return fmt.Errorf("jobs: delivery %d: %w", d.ID, ErrInFlight)
+		return inFlight(d.ID)
 	}
 	if d.Status != duban.DeliveryQueued {
 		return nil // sent or failed: nothing more to do
@@ -322,6 +322,9 @@ var errNotClaimed = errors.New("jobs: delivery not claimed")
 // scenario 3).
 var ErrInFlight = errors.New("being sent by another sender; looked at again")
 
+// inFlight is ErrInFlight for delivery id.
+func inFlight(id int64) error { return fmt.Errorf("jobs: delivery %d: %w", id, ErrInFlight) }
+
 // send is the write-ahead send of one claimed delivery: sending before
 // the provider call, sent after it; onFail runs after a permanent failure.
 func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Sender, addr duban.Address, msg duban.Message, onFail func(context.Context) error) error {
@@ -352,7 +355,7 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 		if err := w.Wait(ctx, addr, claim); err != nil {
 			if errors.Is(err, errNotClaimed) {
 				// another sender has it, or it is done
-				return fmt.Errorf("jobs: delivery %d: %w", d.ID, ErrInFlight)
+				return inFlight(d.ID)
 			}
 			if claimed {
 				// Claimed, then the wait was cut (a shutdown): nothing
@@ -368,7 +371,7 @@ func (o *Outbox) send(ctx context.Context, d *duban.Delivery, sender notifier.Se
 		ctx = notifier.Reserved(ctx)
 	} else if err := claim(); err != nil {
 		if errors.Is(err, errNotClaimed) {
-			return fmt.Errorf("jobs: delivery %d: %w", d.ID, ErrInFlight)
+			return inFlight(d.ID)
 		}
 		return err
 	}

@@ -298,13 +298,17 @@ func replicas(ctx context.Context, h *harness, r *result) error {
 			recent++
 		}
 	}
+	twice := 0
 	for typ, periods := range per {
 		for period, n := range periods {
-			r.check(n == 1, "%s of the period starting %s finished %d times, want once", typ, time.Unix(period, 0).Format("15:04:05"), n)
+			if n > 1 {
+				twice++
+				r.fail("%s of the period starting %s finished %d times, want once", typ, time.Unix(period, 0).Format("15:04:05"), n)
+			}
 		}
 	}
-	r.info("finished periodic tasks kept in Redis: reconcile for %d periods, the SLA check for %d, each once; %d reconcile periods began in the last %s (every 10 s allows at most %d)",
-		len(per[jobs.TypeReconcile]), len(per[jobs.TypeSLACheck]), recent, window.Round(time.Second), most)
+	r.info("finished periodic tasks kept in Redis: reconcile for %d periods, the SLA check for %d, %d periods done more than once; %d reconcile periods began in the last %s (every 10 s allows at most %d)",
+		len(per[jobs.TypeReconcile]), len(per[jobs.TypeSLACheck]), twice, recent, window.Round(time.Second), most)
 	r.check(recent <= most, "%d reconcile periods began within %s: more than one a period", recent, window.Round(time.Second))
 	return nil
 }
