@@ -215,7 +215,7 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("app: telegram: %w", redact.Error(err, a.tgToken))
 		}
-		api.Client = &http.Client{Timeout: 60 * time.Second, Transport: providerTransport(cfg.Concurrency + inboundConns)}
+		api.Client = &http.Client{Transport: providerTransport(cfg.Concurrency+inboundConns, 60*time.Second)}
 		var topts []notifier.TelegramOption
 		if opts.TelegramGlobalRate > 0 {
 			topts = append(topts, notifier.WithGlobalRate(opts.TelegramGlobalRate))
@@ -229,7 +229,7 @@ func (a *App) senders(cfg configs.Config, opts Options, bundle *i18n.Bundle) (no
 	}
 	if cfg.SlackEnabled() {
 		sc = slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAPIURL(cfg.SlackAPIURL),
-			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: providerTransport(cfg.Concurrency + inboundConns)}))
+			slack.OptionHTTPClient(&http.Client{Transport: providerTransport(cfg.Concurrency+inboundConns, 30*time.Second)}))
 		sopts := []notifier.SlackOption{notifier.WithSlackSecrets(cfg.SlackBotToken.Reveal())}
 		if a.mini == nil {
 			sopts = append(sopts, notifier.WithSlackSharedLimits(a.rdb, limitPrefix(cfg.SlackBotToken.Reveal())))
@@ -266,12 +266,13 @@ const inboundConns = 40
 // more callers, opened and closed a connection (on the internet, a TLS
 // handshake) for most calls (docs/PERFORMANCE.md, the webhook intake).
 // TrackWrites tells a request lost after it left (a possible repeat) from
-// one that never reached the provider.
-func providerTransport(callers int) http.RoundTripper {
+// one that never reached the provider, and bounds each call to timeout
+// (the clients' own Timeout stays 0: see notifier.TrackWrites).
+func providerTransport(callers int, timeout time.Duration) http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = callers
 	t.MaxIdleConns = max(t.MaxIdleConns, callers)
-	return notifier.TrackWrites(t)
+	return notifier.TrackWrites(t, timeout)
 }
 
 // limitPrefix is where the provider limits of the bot with token are kept

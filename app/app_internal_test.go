@@ -56,7 +56,7 @@ func TestProviderTransport_KeepsAConnectionPerCaller(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	client := &http.Client{Transport: providerTransport(callers)}
+	client := &http.Client{Transport: providerTransport(callers, time.Minute)}
 	for round := range 2 {
 		arrived.Add(callers)
 		var done sync.WaitGroup
