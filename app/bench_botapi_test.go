@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // benchBotAPI is the Bot API of the intake benchmark: it answers the
@@ -54,6 +53,11 @@ func newBenchBotAPI(b *testing.B) *benchBotAPI {
 	b.Cleanup(s.close)
 	return s
 }
+
+// answerDate is the Date of every answer: the client reads past it, and
+// the tests never take their dates from the wall clock
+// (internal/testenv).
+const answerDate = "Thu, 03 Dec 2026 00:00:00 GMT"
 
 // Endpoint is the API endpoint as configs.Config.TelegramAPIEndpoint takes it.
 func (s *benchBotAPI) Endpoint() string { return "http://" + s.ln.Addr().String() + "/bot%s/%s" }
@@ -112,7 +116,7 @@ func (s *benchBotAPI) serve(c net.Conn) {
 			"Strict-Transport-Security: max-age=31536000; includeSubDomains; preload\r\n"+
 			"Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: GET, POST, OPTIONS\r\n"+
 			"Access-Control-Expose-Headers: Content-Length,Content-Type,Date,Server,Connection\r\n\r\n%s",
-			status, http.StatusText(status), time.Now().UTC().Format(http.TimeFormat), len(answer), answer)
+			status, http.StatusText(status), answerDate, len(answer), answer)
 		if w.Flush() != nil {
 			return
 		}
@@ -136,7 +140,7 @@ func (s *benchBotAPI) answer(method string, body []byte) (int, string) {
 	// The message sent or edited, as Telegram answers with it: what the
 	// client decodes is as long as there.
 	from := `"from":{"id":777,"is_bot":true,"first_name":"bench","username":"bench_bot"}`
-	at := time.Now().Unix()
+	const at = 1764720000 // its date: the client reads past it
 	switch method {
 	case "sendMessage":
 		s.messages.Add(1)
