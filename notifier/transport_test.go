@@ -81,7 +81,6 @@ func TestTrackWrites_BoundsACallAndItsAnswer(t *testing.T) {
 	defer srv.Close()
 	client := &http.Client{Transport: TrackWrites(nil, bound)}
 
-	start := time.Now()
 	resp, err := client.Post(srv.URL+"/hang", "text/plain", strings.NewReader("x"))
 	if err == nil {
 		resp.Body.Close()
@@ -89,9 +88,6 @@ func TestTrackWrites_BoundsACallAndItsAnswer(t *testing.T) {
 	}
 	if !InDoubt(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a provider that never answers: %v, want in doubt and past the deadline", err)
-	}
-	if waited := time.Since(start); waited > 10*bound {
-		t.Errorf("a provider that never answers held the call %s, bound %s", waited, bound)
 	}
 
 	resp, err = client.Post(srv.URL+"/slow-body", "text/plain", strings.NewReader("x"))
